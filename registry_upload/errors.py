@@ -1,0 +1,282 @@
+"""The exception tree of registry_upload.
+
+Every error the library raises on purpose derives from one root, so a caller
+can catch everything with a single ``except RegistryUploadError``::
+
+    RegistryUploadError                  root; .hint, .path, .url, .registry, .status
+    ├── DistributionError                a file on disk cannot be uploaded
+    │   ├── UnsupportedDistributionError   not a wheel or an sdist (or no such file)
+    │   ├── InvalidDistributionError       corrupt archive, metadata missing or too large
+    │   └── InvalidMetadataError           core metadata invalid: .problems lists all
+    ├── CredentialError                  no usable username/password
+    │   ├── NoCredentialsError             no provider answered
+    │   ├── InsecureTransportError         credentials over plain http to a remote host
+    │   └── TrustedPublishingError         OIDC token exchange failed: .code, .claims
+    ├── ConfigurationError               bad .pypirc, unknown repository name, bad option
+    ├── UploadError                      the registry or the network said no
+    │   ├── TransportError                 connection, TLS, timeout (no HTTP status)
+    │   ├── RedirectError                  the POST was redirected: .location
+    │   ├── AuthenticationError            401 / 403 on credentials
+    │   ├── PermissionDeniedError          403 for rights, policy or allowlist
+    │   ├── RepositoryNotFoundError        404: wrong URL, or the credential cannot see it
+    │   ├── FileExistsOnRegistryError      the filename is taken by other bytes
+    │   ├── RejectedError                  400 / 422: metadata, filename, size rules
+    │   ├── RateLimitedError               429 after the retry budget
+    │   └── ServerError                    5xx after the retry budget
+    └── UploadFailedError                one or more files failed: .report
+
+Constructors take the message positionally and every structured field by
+keyword; ``str(error)`` is the message followed by the hint, so even an
+uncaught error tells the user what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .results import UploadReport
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "CredentialError",
+    "DistributionError",
+    "FileExistsOnRegistryError",
+    "InsecureTransportError",
+    "InvalidDistributionError",
+    "InvalidMetadataError",
+    "MetadataProblem",
+    "NoCredentialsError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RedirectError",
+    "RegistryUploadError",
+    "RejectedError",
+    "RepositoryNotFoundError",
+    "ServerError",
+    "TransportError",
+    "TrustedPublishingError",
+    "UnsupportedDistributionError",
+    "UploadError",
+    "UploadFailedError",
+]
+
+
+class RegistryUploadError(Exception):
+    """Root of every error raised by registry_upload."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        path: str | None = None,
+        url: str | None = None,
+        registry: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.path = path
+        self.url = url
+        self.registry = registry
+        self.status = status
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\nhint: {self.hint}"
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description: class name, message and the structured fields."""
+        data: dict[str, Any] = {"type": type(self).__name__, "message": self.message}
+        for key in ("hint", "path", "url", "registry", "status"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
+
+
+# --- distributions -----------------------------------------------------------
+
+
+class DistributionError(RegistryUploadError):
+    """A file on disk cannot be uploaded as it is."""
+
+
+class UnsupportedDistributionError(DistributionError):
+    """The path is not a wheel or sdist (wrong extension, a directory, missing)."""
+
+
+class InvalidDistributionError(DistributionError):
+    """The archive is corrupt or lacks readable core metadata."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataProblem:
+    """One problem in a distribution's core metadata."""
+
+    field: str | None
+    message: str
+    code: str = "invalid-metadata"
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidMetadataError(DistributionError):
+    """The core metadata is invalid; ``problems`` holds every problem found."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: Sequence[MetadataProblem] = (),
+        hint: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.problems = tuple(problems)
+        if self.problems:
+            message = message + "".join(f"\n  - {p}" for p in self.problems)
+        super().__init__(message, hint=hint, path=path)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["problems"] = [
+            {"code": p.code, "field": p.field, "message": p.message} for p in self.problems
+        ]
+        return data
+
+
+# --- credentials -------------------------------------------------------------
+
+
+class CredentialError(RegistryUploadError):
+    """No usable credentials for the repository."""
+
+
+class NoCredentialsError(CredentialError):
+    """Every provider in the chain declined."""
+
+
+class InsecureTransportError(CredentialError):
+    """Credentials would be sent in clear text to a host that is not loopback."""
+
+
+class TrustedPublishingError(CredentialError):
+    """The trusted-publishing (OIDC) token exchange failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        claims: dict[str, str] | None = None,
+        hint: str | None = None,
+        url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.code = code
+        self.claims = dict(claims or {})
+        if self.claims:
+            shown = ", ".join(f"{k}={v!r}" for k, v in sorted(self.claims.items()))
+            message = f"{message} (token claims: {shown})"
+        super().__init__(message, hint=hint, url=url, status=status)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.code:
+            data["code"] = self.code
+        if self.claims:
+            data["claims"] = dict(self.claims)
+        return data
+
+
+class ConfigurationError(RegistryUploadError):
+    """Bad configuration: .pypirc, repository name, options."""
+
+
+# --- uploads -----------------------------------------------------------------
+
+
+class UploadError(RegistryUploadError):
+    """The registry or the network refused an upload.
+
+    ``server_message`` is the registry's own words (body, JSON ``message`` or
+    reason phrase), kept apart from our summary in ``message``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str | None = None,
+        registry: str | None = None,
+        server_message: str | None = None,
+        hint: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, path=path, url=url, registry=registry, status=status)
+        self.server_message = server_message
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.server_message:
+            data["server_message"] = self.server_message
+        return data
+
+
+class TransportError(UploadError):
+    """Connection refused or reset, TLS failure, timeout: no HTTP answer."""
+
+
+class RedirectError(UploadError):
+    """The upload POST was redirected; it is never followed silently."""
+
+    def __init__(self, message: str, *, location: str | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.location = location
+
+
+class AuthenticationError(UploadError):
+    """The registry did not accept the credentials (401, or 403 on the credential)."""
+
+
+class PermissionDeniedError(UploadError):
+    """The credential is valid but may not upload here (role, policy, allowlist)."""
+
+
+class RepositoryNotFoundError(UploadError):
+    """404: the URL is wrong, or the credential cannot see the project."""
+
+
+class FileExistsOnRegistryError(UploadError):
+    """The filename is already on the registry with different content."""
+
+
+class RejectedError(UploadError):
+    """The registry rejected the file or its metadata (400, 422)."""
+
+
+class RateLimitedError(UploadError):
+    """429 Too Many Requests after the retry budget was spent."""
+
+
+class ServerError(UploadError):
+    """5xx from the registry after the retry budget was spent."""
+
+
+class UploadFailedError(RegistryUploadError):
+    """Raised by ``UploadReport.raise_for_failures()``; ``report`` has the details."""
+
+    def __init__(self, message: str, *, report: UploadReport, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.report = report

@@ -1,0 +1,219 @@
+"""Frozen, typed results: check findings, per-file upload results, batch reports.
+
+Every result serialises to plain JSON-ready data with ``to_dict()``; none of
+them ever holds a secret.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import RegistryUploadError, UploadFailedError
+
+__all__ = [
+    "CheckReport",
+    "FileResult",
+    "FileStatus",
+    "Finding",
+    "Severity",
+    "UploadReport",
+]
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is: errors stop an upload, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing ``check()`` found about one file."""
+
+    code: str
+    severity: Severity
+    path: str
+    message: str
+    field: str | None = None
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "path": self.path,
+            "field": self.field,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        where = f" [{self.field}]" if self.field else ""
+        text = f"{self.severity.value.upper()} {self.code}{where}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The findings for a set of files; ``ok`` when none is an error."""
+
+    paths: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+
+    def for_path(self, path: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.path == path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "paths": list(self.paths),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+class FileStatus(str, enum.Enum):
+    """What became of one file."""
+
+    UPLOADED = "uploaded"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    DRY_RUN = "dry-run"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """The outcome of one file's upload.
+
+    ``verified`` is true when the file's presence on the registry was
+    confirmed from the index (after an ambiguous attempt, or for a skip).
+    """
+
+    path: str
+    filename: str
+    status: FileStatus
+    url: str
+    registry: str
+    http_status: int | None = None
+    bytes_sent: int = 0
+    attempts: int = 0
+    elapsed: float = 0.0
+    sha256: str | None = None
+    verified: bool = False
+    reason: str | None = None
+    error: RegistryUploadError | None = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not FileStatus.FAILED
+
+    @property
+    def hint(self) -> str | None:
+        return self.error.hint if self.error is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "filename": self.filename,
+            "status": self.status.value,
+            "url": self.url,
+            "registry": self.registry,
+            "http_status": self.http_status,
+            "bytes_sent": self.bytes_sent,
+            "attempts": self.attempts,
+            "elapsed": round(self.elapsed, 6),
+            "sha256": self.sha256,
+            "verified": self.verified,
+            "reason": self.reason,
+            "error": self.error.to_dict() if self.error is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UploadReport:
+    """The outcome of a batch, in the order the files were given."""
+
+    repository_url: str
+    registry: str
+    results: tuple[FileResult, ...]
+    credential_source: str | None = None
+    elapsed: float = 0.0
+
+    def __iter__(self) -> Iterator[FileResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def _count(self, status: FileStatus) -> int:
+        return sum(1 for r in self.results if r.status is status)
+
+    @property
+    def uploaded(self) -> int:
+        return self._count(FileStatus.UPLOADED)
+
+    @property
+    def skipped(self) -> int:
+        return self._count(FileStatus.SKIPPED)
+
+    @property
+    def failed(self) -> int:
+        return self._count(FileStatus.FAILED)
+
+    @property
+    def failures(self) -> tuple[FileResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`UploadFailedError` if any file failed."""
+        failures = self.failures
+        if not failures:
+            return
+        first = failures[0]
+        names = ", ".join(r.filename for r in failures)
+        raise UploadFailedError(
+            f"{len(failures)} of {len(self.results)} file(s) failed to upload: {names}",
+            report=self,
+            hint=first.hint,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "repository_url": self.repository_url,
+            "registry": self.registry,
+            "credential_source": self.credential_source,
+            "elapsed": round(self.elapsed, 6),
+            "counts": {
+                "uploaded": self.uploaded,
+                "skipped": self.skipped,
+                "failed": self.failed,
+                "total": len(self.results),
+            },
+            "results": [r.to_dict() for r in self.results],
+        }

@@ -235,7 +235,25 @@ class UploadError(RegistryUploadError):
 
 
 class TransportError(UploadError):
-    """Connection refused or reset, TLS failure, timeout: no HTTP answer."""
+    """Connection refused or reset, TLS failure, timeout: no HTTP answer.
+
+    ``retryable`` says whether trying again could help (a reset may, a TLS
+    verification failure will not); ``body_sent`` whether the whole upload
+    body had gone out, which makes the outcome ambiguous: the registry may
+    have stored the file.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        body_sent: bool = False,
+        **fields: Any,
+    ) -> None:
+        super().__init__(message, **fields)
+        self.retryable = retryable
+        self.body_sent = body_sent
 
 
 class RedirectError(UploadError):

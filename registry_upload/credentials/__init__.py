@@ -1,0 +1,172 @@
+"""Where the username and password come from: an ordered, pluggable chain.
+
+Default order (:meth:`CredentialChain.default`)::
+
+    explicit -> env -> pypirc -> netrc -> keyring -> gitlab-ci-job-token
+             -> trusted-publishing -> prompt (only when allowed and on a TTY)
+
+The first provider that answers with a password wins; a provider that knows
+only a username passes it on to the next ones (keyring, prompt).  The
+:class:`Resolution` records what each provider said, for diagnostics, and
+never holds a secret in clear.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from ..errors import NoCredentialsError
+from ._gitlab import GitLabJobTokenProvider
+from ._keyring import KeyringProvider
+from ._oidc import TrustedPublishingProvider, decode_claims
+from ._pypirc import PypircProvider, PypircSection, default_pypirc_path, load_pypirc
+from ._simple import EnvProvider, ExplicitProvider, NetrcProvider, PromptProvider
+from ._types import CredentialKind, CredentialProvider, Credentials, Secret, Skip, Target
+
+__all__ = [
+    "CredentialChain",
+    "CredentialKind",
+    "CredentialProvider",
+    "Credentials",
+    "EnvProvider",
+    "ExplicitProvider",
+    "GitLabJobTokenProvider",
+    "KeyringProvider",
+    "NetrcProvider",
+    "PromptProvider",
+    "ProviderOutcome",
+    "PypircProvider",
+    "PypircSection",
+    "Resolution",
+    "Secret",
+    "Skip",
+    "Target",
+    "TrustedPublishingProvider",
+    "decode_claims",
+    "default_pypirc_path",
+    "load_pypirc",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOutcome:
+    """What one provider said: ``answered``, ``partial`` (username only) or skipped."""
+
+    provider: str
+    answered: bool
+    reason: str
+    partial: bool = False
+
+    def __str__(self) -> str:
+        state = "answered" if self.answered else "username only" if self.partial else "skipped"
+        return f"{self.provider}: {state} ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The chain's answer and the trail of every provider asked."""
+
+    target: Target
+    credentials: Credentials | None
+    trail: tuple[ProviderOutcome, ...]
+
+    @property
+    def source(self) -> str | None:
+        return self.credentials.source if self.credentials else None
+
+    def describe(self) -> str:
+        return "; ".join(str(o) for o in self.trail)
+
+    def require(self) -> Credentials:
+        if self.credentials is None:
+            raise NoCredentialsError(
+                f"no credentials for {self.target.name or self.target.url}: {self.describe()}",
+                hint="Set REGISTRY_UPLOAD_PASSWORD (or TWINE_PASSWORD) to an API token, pass "
+                "-u/-p, or add the repository to ~/.pypirc.",
+                url=self.target.url,
+            )
+        return self.credentials
+
+
+class CredentialChain:
+    """Ask providers in order; reorder, extend or replace them freely."""
+
+    def __init__(self, providers: Iterable[CredentialProvider]) -> None:
+        self.providers: list[CredentialProvider] = list(providers)
+
+    @classmethod
+    def default(
+        cls,
+        *,
+        username: str | None = None,
+        password: str | Secret | None = None,
+        pypirc: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        interactive: bool = False,
+        extra: Sequence[CredentialProvider] = (),
+    ) -> CredentialChain:
+        """The documented default order; ``extra`` providers go before the prompt."""
+        providers: list[CredentialProvider] = [
+            ExplicitProvider(username, password),
+            EnvProvider(env),
+            PypircProvider(pypirc),
+            NetrcProvider(),
+            KeyringProvider(),
+            GitLabJobTokenProvider(env),
+            TrustedPublishingProvider(env=env),
+            *extra,
+            PromptProvider(allowed=interactive),
+        ]
+        return cls(providers)
+
+    def __repr__(self) -> str:
+        return f"CredentialChain([{', '.join(p.name for p in self.providers)}])"
+
+    def insert_before(self, name: str, provider: CredentialProvider) -> None:
+        index = next((i for i, p in enumerate(self.providers) if p.name == name), None)
+        if index is None:
+            raise ValueError(f"no provider named {name!r} in {self!r}")
+        self.providers.insert(index, provider)
+
+    def remove(self, name: str) -> None:
+        self.providers = [p for p in self.providers if p.name != name]
+
+    def resolve(self, target: Target | str) -> Resolution:
+        """Ask each provider in turn; errors of a provider's own (bad .pypirc,
+        trusted-publishing exchange refused) propagate as typed errors."""
+        if isinstance(target, str):
+            target = Target(url=target)
+        asked = target
+        partial: Credentials | None = None
+        trail: list[ProviderOutcome] = []
+        for provider in self.providers:
+            try:
+                found = provider.provide(asked)
+            except Skip as skip:
+                trail.append(ProviderOutcome(provider.name, False, skip.reason))
+                continue
+            if found is None:
+                trail.append(ProviderOutcome(provider.name, False, "no answer"))
+                continue
+            if not found.password:
+                partial = found
+                asked = replace(asked, username=found.username)
+                trail.append(
+                    ProviderOutcome(
+                        provider.name, False, f"username {found.username!r}", partial=True
+                    )
+                )
+                continue
+            if partial is not None and found.username != partial.username:
+                # A password for the username an earlier provider chose.
+                found = replace(found, username=found.username or partial.username)
+            trail.append(ProviderOutcome(provider.name, True, found.source))
+            logger.info("credentials for %s from %s", target.url, found.source)
+            return Resolution(target=target, credentials=found, trail=tuple(trail))
+        logger.info("no credentials for %s", target.url)
+        return Resolution(target=target, credentials=None, trail=tuple(trail))

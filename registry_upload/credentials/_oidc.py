@@ -1,0 +1,210 @@
+"""Trusted publishing (OIDC) for PyPI and TestPyPI.
+
+1. ``GET <index>/_/oidc/audience`` gives the audience.
+2. The CI gives an OIDC token for it: GitHub Actions through
+   ``ACTIONS_ID_TOKEN_REQUEST_URL``/``_TOKEN``; GitLab CI through
+   ``<AUDIENCE>_ID_TOKEN``.
+3. ``POST <index>/_/oidc/mint-token`` exchanges it for an upload token valid
+   900 s; the uploader asks again before it expires.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import TrustedPublishingError
+from ..repository import Registry, detect_registry
+from ..transport import Response, Transport
+from ._types import CredentialKind, Credentials, Secret, Skip, Target
+
+__all__ = ["TrustedPublishingProvider", "decode_claims"]
+
+logger = logging.getLogger(__name__)
+
+_INDEX_FOR = {Registry.PYPI: "https://pypi.org", Registry.TESTPYPI: "https://test.pypi.org"}
+_SHOWN_CLAIMS = ("sub", "repository", "ref", "job_workflow_ref", "environment", "project_path")
+_CODE_HINTS = {
+    "invalid-publisher": "No trusted publisher on the index matches this workflow: check the "
+    "owner, repository, workflow file name and environment in the project's Publishing settings.",
+    "invalid-pending-publisher": "The pending publisher does not match: check the project name "
+    "and the workflow details you registered.",
+    "invalid-token": "The OIDC token was rejected (wrong audience or expired): request it for "
+    "the audience the index reports.",
+    "invalid-payload": "The index could not read the token request.",
+    "not-enabled": "Trusted publishing is disabled on this index right now.",
+    "invalid-reuse-token": "This OIDC token was already used: request a new one per exchange.",
+}
+
+
+def decode_claims(jwt: str) -> dict[str, str]:
+    """The shown claims of a JWT, decoded but not verified (for diagnostics only)."""
+    try:
+        payload = jwt.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        data = json.loads(base64.urlsafe_b64decode(payload))
+    except (IndexError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(data[k]) for k in _SHOWN_CLAIMS if k in data}
+
+
+def _json(response: Response) -> Any:
+    try:
+        return json.loads(response.body)
+    except ValueError:
+        return None
+
+
+class TrustedPublishingProvider:
+    """Mint a short-lived PyPI/TestPyPI upload token from the CI's OIDC identity.
+
+    ``index_url`` overrides where ``/_/oidc/*`` lives (for other
+    warehouse-compatible indexes and for tests); the provider then answers
+    for targets under that host.
+    """
+
+    name = "trusted-publishing"
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        transport: Transport | None = None,
+        index_url: str | None = None,
+    ) -> None:
+        self._env = env
+        self._transport = transport
+        self._index_url = index_url.rstrip("/") if index_url else None
+
+    def _index_for(self, target: Target) -> str:
+        if self._index_url:
+            if urlsplit(self._index_url).netloc != urlsplit(target.url).netloc:
+                raise Skip(f"{target.url} is not on {self._index_url}")
+            return self._index_url
+        index = _INDEX_FOR.get(detect_registry(target.url))
+        if index is None:
+            raise Skip("trusted publishing is only for PyPI and TestPyPI")
+        return index
+
+    def provide(self, target: Target) -> Credentials | None:
+        env = os.environ if self._env is None else self._env
+        in_github = env.get("GITHUB_ACTIONS") == "true"
+        in_gitlab = env.get("GITLAB_CI") == "true"
+        if not (in_github or in_gitlab):
+            raise Skip("not in GitHub Actions or GitLab CI")
+        index = self._index_for(target)
+        transport = self._transport or Transport()
+        try:
+            audience = self._audience(transport, index)
+            jwt = self._oidc_token(transport, env, audience, in_github=in_github)
+            return self._mint(transport, index, jwt)
+        finally:
+            if self._transport is None:
+                transport.close()
+
+    def _audience(self, transport: Transport, index: str) -> str:
+        url = f"{index}/_/oidc/audience"
+        response = transport.get(url)
+        if response.status == 403:
+            raise TrustedPublishingError(
+                "trusted publishing is disabled on this index",
+                code="not-enabled",
+                url=url,
+                status=403,
+                hint="Temporary on the index's side; use an API token meanwhile.",
+            )
+        if response.status == 404:
+            raise Skip(f"{index} does not support trusted publishing")
+        data = _json(response)
+        if response.status != 200 or not isinstance(data, dict) or "audience" not in data:
+            raise TrustedPublishingError(
+                f"unexpected answer from {url}: {response.status}",
+                url=url,
+                status=response.status,
+                hint="Retry later; the index may be having trouble.",
+            )
+        return str(data["audience"])
+
+    def _oidc_token(
+        self, transport: Transport, env: Mapping[str, str], audience: str, *, in_github: bool
+    ) -> str:
+        if in_github:
+            req_url = env.get("ACTIONS_ID_TOKEN_REQUEST_URL")
+            req_token = env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+            if not req_url or not req_token:
+                raise Skip(
+                    "GitHub Actions did not provide an OIDC token: the job needs "
+                    "`permissions: id-token: write` (forked pull requests never get one)"
+                )
+            sep = "&" if "?" in req_url else "?"
+            response = transport.get(
+                f"{req_url}{sep}audience={audience}",
+                headers={"Authorization": f"bearer {req_token}"},
+            )
+            data = _json(response)
+            if response.status != 200 or not isinstance(data, dict) or "value" not in data:
+                raise TrustedPublishingError(
+                    f"GitHub Actions refused an OIDC token ({response.status})",
+                    status=response.status,
+                    hint="Check `permissions: id-token: write` on the publishing job.",
+                )
+            return str(data["value"])
+        var = re.sub(r"[^A-Z0-9_]", "_", audience.upper()) + "_ID_TOKEN"
+        token = env.get(var)
+        if not token:
+            raise Skip(
+                f"GitLab CI did not provide ${var}: declare it in the job as "
+                f"`id_tokens: {var}: {{aud: {audience}}}`"
+            )
+        return token
+
+    def _mint(self, transport: Transport, index: str, jwt: str) -> Credentials:
+        url = f"{index}/_/oidc/mint-token"
+        response = transport.post_json(url, json.dumps({"token": jwt}).encode(), headers={})
+        data = _json(response)
+        if response.status == 200 and isinstance(data, dict) and data.get("success"):
+            expires = data.get("expires")
+            if not isinstance(expires, int | float):
+                expires = time.time() + 900
+            logger.info("minted a trusted-publishing token at %s", index)
+            return Credentials(
+                username="__token__",
+                password=Secret(str(data["token"])),
+                source=f"{self.name}:{self._ci_name()}",
+                kind=CredentialKind.TRUSTED_PUBLISHING,
+                expires_at=float(expires)
+                if isinstance(expires, int | float)
+                else time.time() + 900,
+            )
+        errors = data.get("errors") if isinstance(data, dict) else None
+        first = errors[0] if isinstance(errors, list) and errors else {}
+        code = first.get("code") if isinstance(first, dict) else None
+        description = first.get("description") if isinstance(first, dict) else None
+        message = (
+            data.get("message") if isinstance(data, dict) else None
+        ) or "token exchange failed"
+        raise TrustedPublishingError(
+            f"{index} refused the token exchange ({response.status}): {message}"
+            + (f": [{code}] {description}" if code else ""),
+            code=code,
+            claims=decode_claims(jwt),
+            url=url,
+            status=response.status,
+            hint=_CODE_HINTS.get(
+                code or "",
+                "Check the trusted publisher configured for this project on the index.",
+            ),
+        )
+
+    def _ci_name(self) -> str:
+        env = os.environ if self._env is None else self._env
+        return "github" if env.get("GITHUB_ACTIONS") == "true" else "gitlab"

@@ -1,0 +1,123 @@
+"""Explicit values, environment variables, netrc and the interactive prompt."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import netrc
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ._types import Credentials, Secret, Skip, Target
+
+__all__ = ["EnvProvider", "ExplicitProvider", "NetrcProvider", "PromptProvider"]
+
+logger = logging.getLogger(__name__)
+
+
+class ExplicitProvider:
+    """Values the caller passed (``-u/-p``, ``upload(username=..., password=...)``)."""
+
+    name = "explicit"
+
+    def __init__(self, username: str | None = None, password: str | Secret | None = None) -> None:
+        self.username = username
+        self.password = (
+            password if isinstance(password, Secret) or password is None else Secret(password)
+        )
+
+    def __repr__(self) -> str:
+        return f"ExplicitProvider(username={self.username!r}, password={self.password!r})"
+
+    def provide(self, target: Target) -> Credentials | None:
+        if self.password is None and self.username is None:
+            raise Skip("no username or password given")
+        username = self.username or target.username or "__token__"
+        return Credentials(
+            username=username, password=self.password or Secret(""), source=self.name
+        )
+
+
+class EnvProvider:
+    """``REGISTRY_UPLOAD_USERNAME``/``_PASSWORD``, then twine's ``TWINE_USERNAME``/``_PASSWORD``.
+
+    A password without a username means an API token: the username is
+    ``__token__``.
+    """
+
+    name = "env"
+    PREFIXES = ("REGISTRY_UPLOAD", "TWINE")
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._env = env
+
+    def provide(self, target: Target) -> Credentials | None:
+        env = os.environ if self._env is None else self._env
+        for prefix in self.PREFIXES:
+            user_var, pass_var = f"{prefix}_USERNAME", f"{prefix}_PASSWORD"
+            password = env.get(pass_var)
+            username = env.get(user_var)
+            if password:
+                return Credentials(
+                    username=username or target.username or "__token__",
+                    password=Secret(password),
+                    source=f"env:{pass_var}",
+                )
+            if username:
+                return Credentials(username=username, password=Secret(""), source=f"env:{user_var}")
+        raise Skip("REGISTRY_UPLOAD_PASSWORD and TWINE_PASSWORD are not set")
+
+
+class NetrcProvider:
+    """``~/.netrc`` (or ``$NETRC``, or a given file), matched on the URL's host."""
+
+    name = "netrc"
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._path = path
+
+    def provide(self, target: Target) -> Credentials | None:
+        path = self._path or os.environ.get("NETRC") or Path.home() / ".netrc"
+        if not Path(path).is_file():
+            raise Skip(f"no netrc file at {path}")
+        host = urlsplit(target.url).hostname or ""
+        try:
+            entry = netrc.netrc(os.fspath(path)).authenticators(host)
+        except (netrc.NetrcParseError, OSError) as exc:
+            raise Skip(f"cannot read {path}: {exc}") from None
+        if not entry:
+            raise Skip(f"no machine {host} in {path}")
+        login, _account, password = entry
+        if not password:
+            raise Skip(f"machine {host} in {path} has no password")
+        return Credentials(
+            username=login or target.username or "__token__",
+            password=Secret(password),
+            source=f"netrc:{host}",
+        )
+
+
+class PromptProvider:
+    """Ask on the terminal; only when allowed and standard input is a TTY."""
+
+    name = "prompt"
+
+    def __init__(self, *, allowed: bool = False) -> None:
+        self.allowed = allowed
+
+    def provide(self, target: Target) -> Credentials | None:
+        if not self.allowed:
+            raise Skip("prompting is off (non-interactive)")
+        if not sys.stdin or not sys.stdin.isatty():
+            raise Skip("standard input is not a terminal")
+        where = target.name or target.url
+        username = target.username
+        if not username:
+            username = input(f"Username for {where} [__token__]: ").strip() or "__token__"
+        password = getpass.getpass(f"Password or token for {username} at {where}: ")
+        if not password:
+            raise Skip("no password entered")
+        return Credentials(username=username, password=Secret(password), source=self.name)

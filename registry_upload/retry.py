@@ -1,0 +1,109 @@
+"""RetryPolicy: what is retried, how often, how long to wait (on tenacity).
+
+Retried: connection failures and timeouts, 5xx, 429 (``Retry-After``
+honoured, up to a cap).  Never retried blindly: an attempt that may have
+reached the registry (the whole body went out, or a 5xx came back) is first
+checked against the index by the uploader, so a file is never sent twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import tenacity
+
+from .errors import UploadError
+
+__all__ = ["RetryPolicy", "parse_retry_after"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How to retry one file's upload.
+
+    ``attempts`` counts every try (1 = never retry); ``total_timeout`` bounds
+    the time spent on one file across attempts; waits grow exponentially from
+    ``initial_backoff`` to ``max_backoff`` with up to ``jitter`` seconds of
+    random jitter.  A ``Retry-After`` above ``max_retry_after`` is capped.
+    """
+
+    attempts: int = 4
+    total_timeout: float = 900.0
+    initial_backoff: float = 1.0
+    max_backoff: float = 30.0
+    jitter: float = 1.0
+    max_retry_after: float = 120.0
+    retry_statuses: frozenset[int] = field(
+        default_factory=lambda: frozenset({429, 500, 502, 503, 504})
+    )
+
+    @classmethod
+    def never(cls) -> RetryPolicy:
+        return cls(attempts=1)
+
+    def call(self, fn: Callable[[], T], *, label: str) -> T:
+        """Run ``fn`` until it returns; it raises :class:`Retryable` to ask for another go."""
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
+        )
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, Retryable) and exc.retry_after is not None:
+                return min(exc.retry_after, self.max_retry_after)
+            return float(backoff(state))
+
+        def log(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            logger.warning(
+                "%s: attempt %d of %d failed (%s); retrying in %.1f s",
+                label,
+                state.attempt_number,
+                self.attempts,
+                exc.error.message if isinstance(exc, Retryable) else exc,
+                delay,
+            )
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, self.attempts))
+            | tenacity.stop_after_delay(self.total_timeout),
+            wait=wait,
+            retry=tenacity.retry_if_exception_type(Retryable),
+            before_sleep=log,
+            reraise=True,
+            sleep=time.sleep,
+        )
+        return retrying(fn)
+
+
+class Retryable(Exception):
+    """Raised inside an attempt to ask for another; carries the attempt's error."""
+
+    def __init__(self, error: UploadError, *, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))

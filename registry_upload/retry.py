@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,22 +46,26 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = field(
         default_factory=lambda: frozenset({429, 500, 502, 503, 504})
     )
+    #: How to wait (swap in a recorder to observe waits without spending them).
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
     @classmethod
     def never(cls) -> RetryPolicy:
         return cls(attempts=1)
 
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter after failed attempt number ``attempt``."""
+        base: float = min(self.max_backoff, self.initial_backoff * 2.0 ** max(0, attempt - 1))
+        return base + random.uniform(0, self.jitter)
+
     def call(self, fn: Callable[[], T], *, label: str) -> T:
         """Run ``fn`` until it returns; it raises :class:`Retryable` to ask for another go."""
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self.initial_backoff, max=self.max_backoff, jitter=self.jitter
-        )
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, Retryable) and exc.retry_after is not None:
-                return min(exc.retry_after, self.max_retry_after)
-            return float(backoff(state))
+                return float(min(exc.retry_after, self.max_retry_after))
+            return self.backoff(state.attempt_number)
 
         def log(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -81,7 +86,7 @@ class RetryPolicy:
             retry=tenacity.retry_if_exception_type(Retryable),
             before_sleep=log,
             reraise=True,
-            sleep=time.sleep,
+            sleep=self.sleep,
         )
         return retrying(fn)
 

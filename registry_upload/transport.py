@@ -402,18 +402,19 @@ def _transport_error(exc: HTTPError, url: str, *, body_sent: bool) -> TransportE
             hint="Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY.",
             retryable=True,
         )
-    if isinstance(exc, ConnectTimeoutError) or isinstance(inner, ConnectTimeoutError):
-        return TransportError(
-            f"timed out connecting to {url}",
-            url=url,
-            hint="Is the host reachable?",
-            retryable=True,
-        )
+    # NewConnectionError subclasses ConnectTimeoutError: test it first.
     if isinstance(exc, NewConnectionError) or isinstance(inner, NewConnectionError):
         return TransportError(
             f"cannot connect to {url}: {inner}",
             url=url,
             hint="Check the repository URL, and that the registry is running.",
+            retryable=True,
+        )
+    if isinstance(exc, ConnectTimeoutError) or isinstance(inner, ConnectTimeoutError):
+        return TransportError(
+            f"timed out connecting to {url}",
+            url=url,
+            hint="Is the host reachable?",
             retryable=True,
         )
     if isinstance(exc, ReadTimeoutError):

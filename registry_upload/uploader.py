@@ -438,7 +438,9 @@ class Uploader:
                 state = self._remote_state(dist, sha256, fresh=True)
                 if state == "same" and ambiguous:
                     return self._verified(result, n, sent.bytes_sent, sha256())
-                if state == "same" or (state == "unknown" and self.skip_existing):
+                # An index may lag (PyPI's is cached): with skip-existing the registry's own
+                # "exists" wins unless the index shows other content.
+                if state == "same" or (state != "different" and self.skip_existing):
                     return result(
                         FileStatus.SKIPPED,
                         http_status=status,
@@ -450,6 +452,11 @@ class Uploader:
                     )
                 if state == "different":
                     error = self._conflict(dist, url, status=status)
+                elif ambiguous:
+                    error.hint = (
+                        "An earlier attempt may have stored this file before its connection "
+                        "failed, but the index did not confirm it: check the project's files."
+                    )
             if isinstance(error, AuthenticationError) and creds is None:
                 error.hint = (error.hint or "") + self._no_credentials_note()
             return result(

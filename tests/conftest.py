@@ -28,9 +28,11 @@ README = textwrap.dedent(
 
 
 def _write_project(root: Path, backend: str) -> Path:
-    name = {"setuptools": "Sample_SetupTools", "hatchling": "sample.hatch", "flit_core": "sample_flit"}[
-        backend
-    ]
+    name = {
+        "setuptools": "Sample_SetupTools",
+        "hatchling": "sample.hatch",
+        "flit_core": "sample_flit",
+    }[backend]
     module = name.lower().replace(".", "_").replace("-", "_")
     project = root / backend
     (project / module).mkdir(parents=True)
@@ -92,7 +94,15 @@ def built_dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path
         project = _write_project(root, backend)
         outdir = root / f"dist-{backend}"
         subprocess.run(
-            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(outdir), str(project)],
+            [
+                sys.executable,
+                "-m",
+                "build",
+                "--no-isolation",
+                "--outdir",
+                str(outdir),
+                str(project),
+            ],
             check=True,
             capture_output=True,
         )

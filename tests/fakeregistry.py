@@ -185,7 +185,9 @@ class FakeRegistry:
         json: bool = True,
         path: str = "/",
         exists_reply: Reply | None = None,
+        ssl_context: Any = None,
     ) -> None:
+        self.ssl_context = ssl_context
         self.actions = list(actions or [])
         self.default = default or Action("store")
         self.sink = sink
@@ -204,6 +206,10 @@ class FakeRegistry:
     def __enter__(self) -> FakeRegistry:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.registry = self
+        if self.ssl_context is not None:
+            self._server.socket = self.ssl_context.wrap_socket(
+                self._server.socket, server_side=True
+            )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -218,7 +224,9 @@ class FakeRegistry:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        host = "localhost" if self.ssl_context is not None else "127.0.0.1"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def url(self) -> str:

@@ -318,7 +318,9 @@ def test_all_metadata_problems_at_once(tmp_path: Path) -> None:
 
 
 def test_metadata_version_20_is_rejected_clearly(tmp_path: Path) -> None:
-    path = make_wheel(tmp_path, "mv", "1.0", metadata=core_metadata("mv", "1.0", metadata_version="2.0"))
+    path = make_wheel(
+        tmp_path, "mv", "1.0", metadata=core_metadata("mv", "1.0", metadata_version="2.0")
+    )
     with pytest.raises(InvalidMetadataError) as info:
         Distribution.open(path)
     assert [p.code for p in info.value.problems] == ["metadata-version-2.0"]
@@ -344,7 +346,9 @@ def seed_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return {wheel.name: wheel.read_bytes(), sdist.name: sdist.read_bytes()}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     which=st.sampled_from(["fuzz-1.0-py3-none-any.whl", "fuzz-1.0.tar.gz"]),
     flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=8),

@@ -52,6 +52,8 @@ _URL_RULES: tuple[tuple[str, str | None, str | None], ...] = (
     (Registry.CODEARTIFACT, r"\.codeartifact\.[a-z0-9-]+\.amazonaws\.com$", None),
     (Registry.GOOGLE, r"-python\.pkg\.dev$", None),
     (Registry.NEXUS, None, r"^/repository/[^/]+/?$"),
+    # Any other warehouse instance (self-hosted, staging) uploads to /legacy/.
+    (Registry.PYPI, None, r"^/legacy/?$"),
 )
 
 # (registry, header name (lower case), value regex or None)
@@ -161,10 +163,9 @@ class Repository:
         parts = urlsplit(self.url)
         base = f"{parts.scheme}://{parts.netloc}"
         path = parts.path.rstrip("/")
-        if registry == Registry.PYPI:
-            return "https://pypi.org/simple/"
-        if registry == Registry.TESTPYPI:
-            return "https://test.pypi.org/simple/"
+        if registry in (Registry.PYPI, Registry.TESTPYPI):
+            host = "pypi.org" if parts.hostname == "upload.pypi.org" else parts.netloc
+            return f"{parts.scheme}://{host}/simple/"
         if registry == Registry.DEVPI:
             return f"{base}{path}/+simple/"
         if registry == Registry.AZURE:

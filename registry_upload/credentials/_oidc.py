@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import TrustedPublishingError
-from ..repository import Registry, detect_registry
 from ..transport import Response, Transport
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
@@ -29,7 +28,7 @@ __all__ = ["TrustedPublishingProvider", "decode_claims"]
 
 logger = logging.getLogger(__name__)
 
-_INDEX_FOR = {Registry.PYPI: "https://pypi.org", Registry.TESTPYPI: "https://test.pypi.org"}
+_INDEX_FOR = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 _SHOWN_CLAIMS = ("sub", "repository", "ref", "job_workflow_ref", "environment", "project_path")
 _CODE_HINTS = {
     "invalid-publisher": "No trusted publisher on the index matches this workflow: check the "
@@ -90,7 +89,7 @@ class TrustedPublishingProvider:
             if urlsplit(self._index_url).netloc != urlsplit(target.url).netloc:
                 raise Skip(f"{target.url} is not on {self._index_url}")
             return self._index_url
-        index = _INDEX_FOR.get(detect_registry(target.url))
+        index = _INDEX_FOR.get(urlsplit(target.url).hostname or "")
         if index is None:
             raise Skip("trusted publishing is only for PyPI and TestPyPI")
         return index

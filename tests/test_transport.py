@@ -1,0 +1,126 @@
+"""Transport: TLS (trustme), client certificates, proxies, exact multipart framing."""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+from pathlib import Path
+
+import pytest
+import trustme
+
+from registry_upload import Credentials, FileStatus, RetryPolicy, TransportError, TransportOptions, upload
+from registry_upload._builders import make_wheel
+from registry_upload.distribution import Distribution
+from registry_upload.transport import MultipartBody, Transport
+
+from .conftest import CANARY
+from .fakeregistry import FakeRegistry
+
+CREDS = Credentials.of("user", CANARY)
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _server_context(ca: trustme.CA, *, client_ca: bool = False) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(ctx)
+    if client_ca:
+        ca.configure_trust(ctx)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def test_tls_verification_on_by_default(tmp_path: Path, ca: trustme.CA) -> None:
+    wheel = make_wheel(tmp_path, "tls", "1.0")
+    with FakeRegistry(ssl_context=_server_context(ca)) as reg:
+        report = upload([wheel], reg.url, credentials=CREDS, retry=RetryPolicy(attempts=1))
+        (result,) = report.results
+        assert isinstance(result.error, TransportError)
+        assert "TLS" in result.error.message
+        assert "--cert" in (result.error.hint or "")
+        assert reg.stored == {}
+        bundle = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(bundle))
+        report = upload(
+            [wheel], reg.url, credentials=CREDS, transport=TransportOptions(ca_cert=str(bundle))
+        )
+        assert report.ok
+        assert list(reg.stored) == [wheel.name]
+
+
+def test_client_certificate(tmp_path: Path, ca: trustme.CA) -> None:
+    wheel = make_wheel(tmp_path, "mtls", "1.0")
+    bundle, client = tmp_path / "ca.pem", tmp_path / "client.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    ca.issue_cert("client@example.org").private_key_and_cert_chain_pem.write_to_path(str(client))
+    with FakeRegistry(ssl_context=_server_context(ca, client_ca=True)) as reg:
+        without = upload(
+            [wheel],
+            reg.url,
+            credentials=CREDS,
+            retry=RetryPolicy(attempts=1),
+            transport=TransportOptions(ca_cert=str(bundle)),
+        )
+        assert not without.ok
+        with_cert = upload(
+            [wheel],
+            reg.url,
+            credentials=CREDS,
+            transport=TransportOptions(ca_cert=str(bundle), client_cert=str(client)),
+        )
+        assert with_cert.ok
+
+
+def test_http_proxy_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wheel = make_wheel(tmp_path, "proxied", "1.0")
+    with FakeRegistry() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.base)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        target = "http://127.0.0.1:9/upload/"  # nothing listens there: only the proxy answers
+        report = upload([wheel], target, credentials=CREDS)
+        assert report.ok
+        assert proxy.posts[0]["path"] == target  # absolute URI: it went through the proxy
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert Transport()._proxy_for(target) is None
+        assert Transport(TransportOptions(proxy=""))._proxy_for("http://example.org/") is None
+
+
+def test_multipart_length_is_exact_and_digests_trail(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "frame", "1.0", payload_size=3 << 20)
+    dist = Distribution.open(wheel)
+    for blake2, md5 in ((False, False), (True, True)):
+        body = MultipartBody(
+            dist.form_fields(), path=wheel, filename=wheel.name, size=dist.size,
+            blake2=blake2, md5=md5,
+        )
+        from registry_upload.transport import _SendState
+
+        state = _SendState()
+        data = b"".join(body.chunks(state))
+        assert len(data) == body.length == state.sent
+        assert state.complete
+        assert state.digests is not None
+        assert state.digests.sha256 == hashlib.sha256(wheel.read_bytes()).hexdigest()
+        assert data.endswith(f"--{body.boundary}--\r\n".encode())
+        content_at = data.index(b'name="content"')
+        assert data.index(b'name="sha256_digest"') > content_at
+        assert (b'name="blake2_256_digest"' in data) is blake2
+        assert (b'name="md5_digest"' in data) is md5
+
+
+def test_file_that_shrinks_while_sending_is_an_error(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "shrink", "1.0", payload_size=1 << 20)
+    dist = Distribution.open(wheel)
+    with FakeRegistry() as reg:
+        wheel.write_bytes(wheel.read_bytes()[:1000])  # replaced after inspection
+        from registry_upload import Uploader
+
+        with Uploader(reg.url, credentials=CREDS, retry=RetryPolicy(attempts=1)) as uploader:
+            result = uploader._upload_one(dist)
+    assert result.status is FileStatus.FAILED
+    assert "shrank" in str(result.error)

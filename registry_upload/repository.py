@@ -72,6 +72,14 @@ _HEADER_RULES: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
+# (registry, regex over a page's text): used on the upload URL's own page when
+# neither the URL nor the headers tell (pypiserver's welcome page, devpi's JSON).
+_BODY_RULES: tuple[tuple[str, str], ...] = (
+    (Registry.PYPISERVER, r"pypiserver|--overwrite"),
+    (Registry.DEVPI, r"devpi"),
+)
+
+
 def _from_url(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -84,17 +92,22 @@ def _from_url(url: str) -> str:
     return Registry.UNKNOWN
 
 
-def detect_registry(url: str, headers: Mapping[str, str] | None = None) -> str:
-    """The registry behind ``url``, refined by response ``headers`` if given."""
+def detect_registry(
+    url: str, headers: Mapping[str, str] | None = None, body: str | None = None
+) -> str:
+    """The registry behind ``url``, refined by response ``headers`` and page ``body``."""
     by_url = _from_url(url)
-    if by_url != Registry.UNKNOWN or not headers:
+    if by_url != Registry.UNKNOWN:
         return by_url
-    lowered = {k.lower(): v for k, v in headers.items()}
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
     for registry, name, value_re in _HEADER_RULES:
         value = lowered.get(name)
         if value is None:
             continue
         if value_re is None or re.search(value_re, value, re.IGNORECASE):
+            return registry
+    for registry, body_re in _BODY_RULES:
+        if body and re.search(body_re, body, re.IGNORECASE):
             return registry
     return Registry.UNKNOWN
 

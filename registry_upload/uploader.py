@@ -48,7 +48,7 @@ from .errors import (
 from .repository import PYPI_UPLOAD_URL, Registry, Repository, detect_registry
 from .results import FileResult, FileStatus, UploadReport
 from .retry import Retryable, RetryPolicy, parse_retry_after
-from .transport import MultipartBody, Transport, TransportOptions
+from .transport import MultipartBody, Response, Transport, TransportOptions
 
 __all__ = ["DEFAULT_JOBS", "ProgressEvent", "Uploader", "resolve_repository", "upload"]
 
@@ -186,6 +186,7 @@ class Uploader:
         self._index_cache: dict[str, IndexFiles | None] = {}
         self._registry = self.repository.registry
         self._probed = False
+        self._probe_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -235,21 +236,31 @@ class Uploader:
 
     # -- index ---------------------------------------------------------------
 
+    def _identify(self, response: Response | None = None) -> str:
+        """Refine an unknown registry from a response, else from one GET of the URL.
+
+        The registry decides the index layout (devpi uses ``+simple/``) and
+        which diagnostics rows apply.
+        """
+        if self._registry != Registry.UNKNOWN:
+            return self._registry
+        url = self.repository.url
+        with self._probe_lock:  # one probe; other workers wait for its answer
+            if response is not None and self._registry == Registry.UNKNOWN:
+                self._registry = detect_registry(url, response.headers, response.text())
+            if self._registry == Registry.UNKNOWN and not self._probed:
+                self._probed = True
+                try:
+                    page = self._transport.get(url)
+                    self._registry = detect_registry(url, page.headers, page.text())
+                except TransportError as exc:
+                    logger.debug("probe of %s failed: %s", url, exc.message)
+        return self._registry
+
     def _index_url(self) -> str:
-        if (
-            self._registry == Registry.UNKNOWN
-            and not self._probed
-            and not self.repository.index_url
-        ):
-            # One GET of the upload URL: its headers tell devpi (which uses +simple/)
-            # from the registries that follow the <url>/simple/ convention.
-            self._probed = True
-            try:
-                response = self._transport.get(self.repository.url)
-                self._registry = detect_registry(self.repository.url, response.headers)
-            except TransportError as exc:
-                logger.debug("probe of %s failed: %s", self.repository.url, exc.message)
-        return self.repository.simple_index_url(self._registry)
+        if self.repository.index_url:
+            return self.repository.simple_index_url()
+        return self.repository.simple_index_url(self._identify())
 
     def _remote_files(self, project: str, *, fresh: bool = False) -> IndexFiles | None:
         index = self._index_url()
@@ -407,8 +418,6 @@ class Uploader:
             sent_bytes = sent.bytes_sent
             response = sent.response
             status = response.status
-            if self._registry == Registry.UNKNOWN:
-                self._registry = detect_registry(url, response.headers)
             if 200 <= status < 300:
                 return result(
                     FileStatus.UPLOADED,
@@ -421,7 +430,7 @@ class Uploader:
                 response,
                 url=url,
                 filename=dist.filename,
-                registry=self._registry,
+                registry=self._identify(response),
                 credential_kind=creds.kind if creds else CredentialKind.PASSWORD,
             )
             error = diagnosis.error

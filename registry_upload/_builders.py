@@ -128,14 +128,18 @@ def make_sdist(
     )
     meta_bytes = meta.encode() if isinstance(meta, str) else meta
     pyproject = (
-        f'[project]\nname = "{name}"\nversion = "{version}"\n'
-        '[build-system]\nrequires = ["flit_core>=3.9"]\nbuild-backend = "flit_core.buildapi"\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "A generated sample"\n'
+        f'[tool.flit.module]\nname = "{dist_name}"\n'
+        '[build-system]\nrequires = ["flit_core>=3.4"]\nbuild-backend = "flit_core.buildapi"\n'
     ).encode()
     with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tf:
         for member, data in (
             (f"{stem}/PKG-INFO", meta_bytes),
             (f"{stem}/pyproject.toml", pyproject),
-            (f"{stem}/{dist_name}/__init__.py", f'__version__ = "{version}"\n'.encode()),
+            (
+                f"{stem}/{dist_name}/__init__.py",
+                f'"""Sample."""\n__version__ = "{version}"\n'.encode(),
+            ),
         ):
             info = tarfile.TarInfo(member)
             info.size = len(data)

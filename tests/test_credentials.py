@@ -262,8 +262,14 @@ class _OIDC:
         self.audience_status = 200
         self.minted = 0
         self.seen_tokens: list[str] = []
-        self.jwt = _jwt({"sub": "repo:acme/pkg:ref:refs/heads/main", "repository": "acme/pkg",
-                         "ref": "refs/heads/main", "secret_claim": "hidden"})
+        self.jwt = _jwt(
+            {
+                "sub": "repo:acme/pkg:ref:refs/heads/main",
+                "repository": "acme/pkg",
+                "ref": "refs/heads/main",
+                "secret_claim": "hidden",
+            }
+        )
 
 
 @pytest.fixture
@@ -297,12 +303,27 @@ def oidc() -> Iterator[tuple[_OIDC, str]]:
             state.seen_tokens.append(body["token"])
             if state.mint_status == 200:
                 state.minted += 1
-                self._json(200, {"success": True, "token": f"{CANARY}-{state.minted}",
-                                 "expires": int(time.time()) + 900})
+                self._json(
+                    200,
+                    {
+                        "success": True,
+                        "token": f"{CANARY}-{state.minted}",
+                        "expires": int(time.time()) + 900,
+                    },
+                )
             else:
-                self._json(422, {"message": "Token request failed", "errors": [
-                    {"code": "invalid-publisher",
-                     "description": "valid token, but no corresponding publisher"}]})
+                self._json(
+                    422,
+                    {
+                        "message": "Token request failed",
+                        "errors": [
+                            {
+                                "code": "invalid-publisher",
+                                "description": "valid token, but no corresponding publisher",
+                            }
+                        ],
+                    },
+                )
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -337,8 +358,9 @@ def test_trusted_publishing_gitlab_flow(oidc: tuple[_OIDC, str]) -> None:
     env = {"GITLAB_CI": "true", "TESTPYPI_ID_TOKEN": state.jwt}
     creds = _ask(TrustedPublishingProvider(env=env, index_url=base), url=f"{base}/legacy/")
     assert creds.source == "trusted-publishing:gitlab"
-    reason = _skip_reason(TrustedPublishingProvider(env={"GITLAB_CI": "true"}, index_url=base),
-                          url=f"{base}/legacy/")
+    reason = _skip_reason(
+        TrustedPublishingProvider(env={"GITLAB_CI": "true"}, index_url=base), url=f"{base}/legacy/"
+    )
     assert "TESTPYPI_ID_TOKEN" in reason and "id_tokens" in reason
 
 
@@ -350,8 +372,11 @@ def test_trusted_publishing_422_shows_claims_and_fix(oidc: tuple[_OIDC, str]) ->
         provider.provide(Target(url=f"{base}/legacy/"))
     error = info.value
     assert error.code == "invalid-publisher"
-    assert error.claims == {"sub": "repo:acme/pkg:ref:refs/heads/main",
-                            "repository": "acme/pkg", "ref": "refs/heads/main"}
+    assert error.claims == {
+        "sub": "repo:acme/pkg:ref:refs/heads/main",
+        "repository": "acme/pkg",
+        "ref": "refs/heads/main",
+    }
     assert "acme/pkg" in str(error) and "secret_claim" not in str(error)
     assert "workflow" in (error.hint or "")
 
@@ -385,8 +410,11 @@ def test_uploader_remints_before_expiry(oidc: tuple[_OIDC, str]) -> None:
     assert first is not None and state.minted == 1
     assert uploader.credentials() is first  # still fresh: no new exchange
     uploader._credentials = Credentials(  # pretend the token is about to expire
-        username=first.username, password=first.password, source=first.source,
-        kind=first.kind, expires_at=time.time() + 30,
+        username=first.username,
+        password=first.password,
+        source=first.source,
+        kind=first.kind,
+        expires_at=time.time() + 30,
     )
     second = uploader.credentials()
     assert state.minted == 2
@@ -399,8 +427,16 @@ def test_uploader_remints_before_expiry(oidc: tuple[_OIDC, str]) -> None:
 
 def test_default_order_is_documented() -> None:
     names = [p.name for p in CredentialChain.default().providers]
-    assert names == ["explicit", "env", "pypirc", "netrc", "keyring", "gitlab-ci-job-token",
-                     "trusted-publishing", "prompt"]
+    assert names == [
+        "explicit",
+        "env",
+        "pypirc",
+        "netrc",
+        "keyring",
+        "gitlab-ci-job-token",
+        "trusted-publishing",
+        "prompt",
+    ]
 
 
 def test_precedence_explicit_env_pypirc(pypirc: Path) -> None:
@@ -460,8 +496,11 @@ def test_canary_in_every_provider_never_leaks(
     netrc = tmp_path / "netrc"
     netrc.write_text(f"machine registry.example.org login n password {CANARY}\n")
     netrc.chmod(0o600)
-    gitlab_env = {"GITLAB_CI": "true", "CI_JOB_TOKEN": CANARY,
-                  "CI_SERVER_URL": "https://gitlab.example.com"}
+    gitlab_env = {
+        "GITLAB_CI": "true",
+        "CI_JOB_TOKEN": CANARY,
+        "CI_SERVER_URL": "https://gitlab.example.com",
+    }
     cases: list[tuple[Any, str]] = [
         (ExplicitProvider("u", CANARY), "https://registry.example.org/upload/"),
         (EnvProvider({"TWINE_PASSWORD": CANARY}), "https://registry.example.org/upload/"),
@@ -476,7 +515,15 @@ def test_canary_in_every_provider_never_leaks(
         resolution = chain.resolve(url)
         creds = resolution.require()
         assert CANARY in creds.password.reveal()
-        seen += [resolution, repr(resolution), resolution.describe(), creds, repr(creds),
-                 creds.to_dict(), chain, provider.__dict__ if not hasattr(provider, "_env") else ""]
+        seen += [
+            resolution,
+            repr(resolution),
+            resolution.describe(),
+            creds,
+            repr(creds),
+            creds.to_dict(),
+            chain,
+            provider.__dict__ if not hasattr(provider, "_env") else "",
+        ]
     logging.getLogger("registry_upload").debug("done")
     assert_no_canary(*seen, *(r.getMessage() for r in canary_logs.records))

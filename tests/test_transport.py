@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import trustme
 
-from registry_upload import Credentials, FileStatus, RetryPolicy, TransportError, TransportOptions, upload
+from registry_upload import (
+    Credentials,
+    FileStatus,
+    RetryPolicy,
+    TransportError,
+    TransportOptions,
+    upload,
+)
 from registry_upload._builders import make_wheel
 from registry_upload.distribution import Distribution
 from registry_upload.transport import MultipartBody, Transport
@@ -95,8 +102,12 @@ def test_multipart_length_is_exact_and_digests_trail(tmp_path: Path) -> None:
     dist = Distribution.open(wheel)
     for blake2, md5 in ((False, False), (True, True)):
         body = MultipartBody(
-            dist.form_fields(), path=wheel, filename=wheel.name, size=dist.size,
-            blake2=blake2, md5=md5,
+            dist.form_fields(),
+            path=wheel,
+            filename=wheel.name,
+            size=dist.size,
+            blake2=blake2,
+            md5=md5,
         )
         from registry_upload.transport import _SendState
 

@@ -21,8 +21,8 @@ from registry_upload import (
     TransportError,
     TransportOptions,
     UnsupportedDistributionError,
-    UploadFailedError,
     Uploader,
+    UploadFailedError,
     upload,
 )
 from registry_upload._builders import make_sdist, make_wheel
@@ -283,9 +283,8 @@ def test_dry_run_sends_nothing(files: list[Path]) -> None:
 def test_preflight_bad_file_sends_nothing(files: list[Path], tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("x")
-    with FakeRegistry() as reg:
-        with pytest.raises(UnsupportedDistributionError):
-            upload([*files, bad], reg.url, credentials=CREDS)
+    with FakeRegistry() as reg, pytest.raises(UnsupportedDistributionError):
+        upload([*files, bad], reg.url, credentials=CREDS)
     assert reg.posts == []
 
 

@@ -63,8 +63,18 @@ def _pypiserver(root: Path, *, auth: bool) -> Iterator[Server]:
     packages = root / "packages"
     packages.mkdir(parents=True)
     port = free_port()
-    cmd = [sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1",
-           "--hash-algo", "sha256"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pypiserver",
+        "run",
+        "-p",
+        str(port),
+        "-i",
+        "127.0.0.1",
+        "--hash-algo",
+        "sha256",
+    ]
     if auth:
         from passlib.apache import HtpasswdFile
 
@@ -104,14 +114,19 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("devpi")
     serverdir, clientdir = root / "server", root / "client"
     env = {**os.environ, "DEVPI_CLIENTDIR": str(clientdir)}
-    subprocess.run(["devpi-init", "--serverdir", str(serverdir), "--root-passwd", "rootpw"],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        ["devpi-init", "--serverdir", str(serverdir), "--root-passwd", "rootpw"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     port = free_port()
     log = open(root / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        ["devpi-server", "--serverdir", str(serverdir), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
+        ["devpi-server", "--serverdir", str(serverdir), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -132,8 +147,22 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def pip_download(index: str, requirement: str, dest: Path, *, sdist: bool = False) -> list[Path]:
     """Fetch files back with pip itself."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir",
-           "--disable-pip-version-check", "--index-url", index, "--dest", str(dest), requirement]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--isolated",
+        "--index-url",
+        index,
+        "--dest",
+        str(dest),
+        requirement,
+    ]
     cmd += ["--no-binary", ":all:", "--no-build-isolation"] if sdist else ["--only-binary", ":all:"]
-    subprocess.run(cmd, check=True, capture_output=True)
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}  # only the index under test
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
     return sorted(dest.iterdir())

@@ -33,7 +33,9 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def dists(built_dists: dict[str, list[Path]], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+def dists(
+    built_dists: dict[str, list[Path]], tmp_path_factory: pytest.TempPathFactory
+) -> list[Path]:
     """hatchling-built wheel and sdist (copied, so each module has its own)."""
     out = tmp_path_factory.mktemp("dists")
     return [Path(shutil.copy(p, out)) for p in built_dists["hatchling"]]
@@ -78,9 +80,7 @@ def test_pypiserver_with_auth(pypiserver_auth: Server, dists: list[Path], tmp_pa
     assert all(r.verified and r.bytes_sent == 0 for r in skipped)
 
 
-def test_pypiserver_without_auth_and_conflict(
-    pypiserver_open: Server, tmp_path: Path
-) -> None:
+def test_pypiserver_without_auth_and_conflict(pypiserver_open: Server, tmp_path: Path) -> None:
     server = pypiserver_open
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -1,0 +1,7 @@
+"""``python -m registry_upload``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,192 @@
+"""The README's first command: a real upload round trip on this machine (private).
+
+Builds a tiny wheel and sdist, starts pypiserver (with a password) on a free
+loopback port, uploads through the library, shows how a duplicate and a
+skip-existing upload come out, downloads the files back with pip and
+compares their sha256.  Lines go to ``say``; the library itself never prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from ._builders import make_sdist, make_wheel
+from .checks import check
+from .credentials import Credentials
+from .retry import RetryPolicy
+from .uploader import upload
+
+__all__ = ["run_demo"]
+
+_USER, _PASSWORD = "demo", "demo-password"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_pypiserver(
+    root: Path, say: Callable[[str], None]
+) -> tuple[subprocess.Popen[bytes], str]:
+    try:
+        from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
+    except ImportError:
+        raise RuntimeError(
+            "the demo needs pypiserver and passlib: pip install -e '.[test]'"
+        ) from None
+    packages = root / "packages"
+    packages.mkdir()
+    htpasswd = root / "htpasswd"
+    ht = HtpasswdFile(str(htpasswd), new=True)
+    ht.set_password(_USER, _PASSWORD)
+    ht.save()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pypiserver",
+            "run",
+            "-p",
+            str(port),
+            "-i",
+            "127.0.0.1",
+            "-P",
+            str(htpasswd),
+            "-a",
+            "update",
+            "--hash-algo",
+            "sha256",
+            str(packages),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                "pypiserver exited at start (is it installed? pip install -e '.[test]')"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                break
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    else:
+        proc.terminate()
+        raise RuntimeError("pypiserver did not start within 30 s")
+    say(f"started pypiserver at {url} (user {_USER!r})")
+    return proc, url
+
+
+def run_demo(say: Callable[[str], None]) -> bool:
+    """Run the round trip; True when every step came out as expected."""
+    with tempfile.TemporaryDirectory(prefix="registry-upload-demo-") as tmp:
+        root = Path(tmp)
+        dist = root / "dist"
+        dist.mkdir()
+        extra = "Summary: registry_upload demo\nDescription-Content-Type: text/markdown"
+        files = [
+            make_wheel(
+                dist,
+                "registry-upload-demo",
+                "0.1.0",
+                metadata_extra=extra,
+                description="# Demo\n\nUploaded by `registry-upload demo`.\n",
+            ),
+            make_sdist(
+                dist,
+                "registry-upload-demo",
+                "0.1.0",
+                metadata_extra=extra,
+                description="# Demo\n\nUploaded by `registry-upload demo`.\n",
+            ),
+        ]
+        say(f"built {', '.join(p.name for p in files)}")
+        report = check(files)
+        say(f"check: {'passed' if report.ok else 'FAILED'} ({len(report.findings)} finding(s))")
+        try:
+            proc, url = _start_pypiserver(root, say)
+        except RuntimeError as exc:
+            say(f"error: {exc}")
+            return False
+        try:
+            creds = Credentials.of(_USER, _PASSWORD, source="demo")
+            first = upload(files, url, credentials=creds)
+            for r in first:
+                say(f"upload: {r.status.value} {r.filename} sha256={r.sha256}")
+            second = upload(files, url, credentials=creds, retry=RetryPolicy.never())
+            for r in second:
+                say(f"upload again: {r.status.value} {r.filename}")
+                if r.error is not None:
+                    say(f"  registry said: {getattr(r.error, 'server_message', '')}")
+                    say(f"  hint: {r.error.hint}")
+            third = upload(files, url, credentials=creds, skip_existing=True)
+            for r in third:
+                say(f"skip-existing: {r.status.value} {r.filename} ({r.reason})")
+            fetched = root / "fetched"
+            for extra_args in (
+                ["--only-binary", ":all:"],
+                ["--no-binary", ":all:", "--no-build-isolation"],
+            ):
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--no-deps",
+                        "--no-cache-dir",
+                        "--disable-pip-version-check",
+                        "--quiet",
+                        "--index-url",
+                        url + "simple/",
+                        "--dest",
+                        str(fetched),
+                        "registry-upload-demo==0.1.0",
+                        *extra_args,
+                    ],
+                    check=True,
+                    env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+                )
+            same = all(
+                hashlib.sha256((fetched / p.name).read_bytes()).hexdigest()
+                == hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in files
+            )
+            say(
+                f"pip download: {len(list(fetched.iterdir()))} file(s), sha256 "
+                f"{'identical' if same else 'DIFFERENT'}"
+            )
+            say("report of the first upload (JSON):")
+            say(json.dumps(first.to_dict(), indent=2))
+            ok = (
+                first.ok
+                and second.failed == len(files)
+                and third.skipped == len(files)
+                and same
+                and report.ok
+            )
+            say("demo: all steps as expected" if ok else "demo: something unexpected happened")
+            return ok
+        except subprocess.CalledProcessError as exc:
+            say(f"error: pip download failed ({exc.returncode})")
+            return False
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

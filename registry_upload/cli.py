@@ -1,0 +1,272 @@
+"""``registry-upload`` / ``python -m registry_upload``: a thin layer over the library.
+
+Exit codes: 0 every file uploaded or skipped (or check passed); 1 some file
+failed (or check found errors); 2 usage error or bad input found before
+anything was sent.  This is the only module that writes to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._version import __version__
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="registry-upload",
+        description="Upload wheels and sdists to Python package registries.",
+        epilog="Exit codes: 0 ok, 1 some file failed, 2 usage or bad input.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("upload", help="upload distributions")
+    up.add_argument("files", nargs="+", help="files, directories (e.g. dist/) or globs")
+    up.add_argument("-r", "--repository", help="a repository name from .pypirc")
+    up.add_argument("--repository-url", help="the upload URL (default: PyPI)")
+    up.add_argument("-u", "--username")
+    up.add_argument("-p", "--password", help="password or API token (prefer the environment)")
+    up.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    up.add_argument("--skip-existing", action="store_true", help="skip files already there")
+    up.add_argument("--non-interactive", action="store_true", help="never prompt")
+    up.add_argument("--cert", help="CA bundle to verify the registry's TLS certificate")
+    up.add_argument("--client-cert", help="PEM file with a client certificate and key")
+    up.add_argument("--index-url", help="simple index to check for existing files")
+    up.add_argument("--jobs", type=int, default=None, help="parallel uploads (default 8)")
+    up.add_argument("--attempts", type=int, default=None, help="tries per file (default 4)")
+    up.add_argument("--dry-run", action="store_true", help="inspect and resolve credentials only")
+    up.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    up.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        help="allow credentials over plain http to a non-loopback host",
+    )
+    up.add_argument("--blake2", action="store_true", help="also send the blake2b-256 digest")
+    up.add_argument("--comment", help="an upload comment")
+    up.add_argument("-v", "--verbose", action="store_true")
+
+    chk = sub.add_parser("check", help="check distributions before uploading")
+    chk.add_argument("files", nargs="+")
+    chk.add_argument("--strict", action="store_true", help="warnings fail the check")
+    chk.add_argument("--json", action="store_true")
+    chk.add_argument("-v", "--verbose", action="store_true")
+
+    demo = sub.add_parser("demo", help="build, upload to a local pypiserver, fetch back")
+    demo.add_argument("-v", "--verbose", action="store_true")
+    return parser
+
+
+def expand(patterns: Sequence[str]) -> list[str]:
+    """Directories become their distributions; globs expand; order kept, no repeats."""
+    out: list[str] = []
+    for pattern in patterns:
+        if os.path.isdir(pattern):
+            found = sorted(
+                str(p) for p in Path(pattern).iterdir() if p.name.endswith(_DIST_SUFFIXES)
+            )
+        elif glob.has_magic(pattern):
+            found = sorted(glob.glob(pattern))
+        else:
+            found = [pattern]
+        for item in found:
+            if item not in out:
+                out.append(item)
+    return out
+
+
+class _Progress:
+    """One redrawn line on a TTY: files done, bytes, rate. Silent elsewhere."""
+
+    def __init__(self, stream: TextIO, total_files: int, total_bytes: int) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.total_files, self.total_bytes = total_files, total_bytes
+        self.sent: dict[str, int] = {}
+        self.done = 0
+        self.started = time.monotonic()
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            if event.kind == "progress":
+                self.sent[event.filename] = event.bytes_sent
+            elif event.kind == "finished":
+                self.done += 1
+                self.sent[event.filename] = event.total_bytes
+            now = time.monotonic()
+            if event.kind == "progress" and now - self._last < 0.1:
+                return
+            self._last = now
+            sent = min(sum(self.sent.values()), self.total_bytes) if self.total_bytes else 0
+            frac = sent / self.total_bytes if self.total_bytes else 1.0
+            bar = "#" * int(frac * 30)
+            rate = sent / max(now - self.started, 1e-6)
+            self.stream.write(
+                f"\r[{bar:<30}] {frac:4.0%} {_size(sent)}/{_size(self.total_bytes)} "
+                f"{_size(rate)}/s {self.done}/{self.total_files} files"
+            )
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def _print_error(error: Any, out: TextIO) -> None:
+    out.write(f"  error: {error.message}\n")
+    server = getattr(error, "server_message", None)
+    if server and server not in error.message:
+        out.write(f"  registry said: {server}\n")
+    if error.hint:
+        out.write(f"  hint: {error.hint}\n")
+
+
+def _cmd_upload(args: argparse.Namespace) -> int:
+    from .credentials import CredentialChain
+    from .errors import RegistryUploadError
+    from .retry import RetryPolicy
+    from .transport import TransportOptions
+    from .uploader import DEFAULT_JOBS, Uploader
+
+    files = expand(args.files)
+    if not files:
+        sys.stderr.write("error: no distribution files matched\n")
+        return EXIT_USAGE
+    interactive = not args.non_interactive and sys.stdin is not None and sys.stdin.isatty()
+    chain = CredentialChain.default(
+        username=args.username,
+        password=args.password,
+        pypirc=args.config_file,
+        interactive=interactive,
+    )
+    options = TransportOptions(ca_cert=args.cert, client_cert=args.client_cert)
+    retry = RetryPolicy(attempts=args.attempts) if args.attempts else RetryPolicy()
+    sizes = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+    progress = _Progress(sys.stderr, len(files), sizes)
+    try:
+        with Uploader(
+            args.repository_url,
+            repository=args.repository,
+            credentials=chain,
+            pypirc=args.config_file,
+            index_url=args.index_url,
+            skip_existing=args.skip_existing,
+            jobs=args.jobs or DEFAULT_JOBS,
+            retry=retry,
+            transport=options,
+            allow_insecure=args.allow_insecure,
+            blake2=args.blake2,
+            comment=args.comment,
+            dry_run=args.dry_run,
+            on_event=progress,
+        ) as uploader:
+            report = uploader.upload(files)
+            resolution = uploader.resolution
+    except RegistryUploadError as exc:
+        progress.close()
+        sys.stderr.write(f"error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        return EXIT_USAGE
+    finally:
+        progress.close()
+    out = sys.stderr if args.json else sys.stdout
+    out.write(f"Repository: {report.repository_url} ({report.registry})\n")
+    if args.verbose:
+        out.write(f"Credentials: {report.credential_source or 'none'}\n")
+        if resolution is not None:
+            for outcome in resolution.trail:
+                out.write(f"  {outcome}\n")
+    for result in report:
+        detail = f"{_size(result.bytes_sent)}, {result.elapsed:.2f} s"
+        if args.verbose:
+            detail += f", {result.attempts} attempt(s)"
+            if result.verified:
+                detail += ", verified on the index"
+        out.write(f"{result.status.value.upper():9} {result.filename} ({detail})\n")
+        if result.reason and (args.verbose or result.status.value == "skipped"):
+            out.write(f"  {result.reason}\n")
+        if result.error is not None:
+            _print_error(result.error, out)
+    out.write(
+        f"{report.uploaded} uploaded, {report.skipped} skipped, {report.failed} failed "
+        f"in {report.elapsed:.2f} s\n"
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .checks import check
+
+    files = expand(args.files)
+    if not files:
+        sys.stderr.write("error: no distribution files matched\n")
+        return EXIT_USAGE
+    report = check(files, strict=args.strict)
+    out = sys.stderr if args.json else sys.stdout
+    for path in report.paths:
+        found = report.for_path(path)
+        errors = [f for f in found if f.severity.value == "error"]
+        out.write(f"{'FAILED' if errors else 'PASSED':7} {path}\n")
+        for finding in found:
+            where = f" [{finding.field}]" if finding.field else ""
+            out.write(f"  {finding.severity.value}: {finding.code}{where}: {finding.message}\n")
+            if finding.hint:
+                out.write(f"    hint: {finding.hint}\n")
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    def say(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    return EXIT_OK if run_demo(say) else EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if getattr(args, "verbose", False):
+        logging.basicConfig(
+            level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        )
+    commands = {"upload": _cmd_upload, "check": _cmd_check, "demo": _cmd_demo}
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130

@@ -1,0 +1,174 @@
+"""The CLI: exit codes, per-file lines, hints, --json, --dry-run, no secrets, no noise."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from registry_upload._builders import make_sdist, make_wheel
+from registry_upload.cli import _Progress, expand, main
+from registry_upload.uploader import ProgressEvent
+
+from .conftest import CANARY, assert_no_canary
+from .fakeregistry import Action, FakeRegistry, Reply
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "REGISTRY_UPLOAD_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "registry_upload", *args],
+        capture_output=True,
+        text=True,
+        env={**base, "HOME": "/nonexistent", **(env or {})},
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def dist_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "dist"
+    d.mkdir()
+    make_wheel(
+        d,
+        "clipkg",
+        "1.0",
+        metadata_extra="Description-Content-Type: text/markdown",
+        description="# hi\n",
+    )
+    make_sdist(
+        d,
+        "clipkg",
+        "1.0",
+        metadata_extra="Description-Content-Type: text/markdown",
+        description="# hi\n",
+    )
+    (d / "notes.txt").write_text("ignored by directory expansion")
+    return d
+
+
+def test_upload_ok_then_duplicate_fails_with_message_and_hint(dist_dir: Path) -> None:
+    env = {"REGISTRY_UPLOAD_USERNAME": "u", "REGISTRY_UPLOAD_PASSWORD": CANARY}
+    with FakeRegistry() as reg:
+        ok = run("upload", "--repository-url", reg.url, str(dist_dir), "-v", env=env)
+        assert ok.returncode == 0, ok.stderr
+        assert "UPLOADED  clipkg-1.0-py3-none-any.whl" in ok.stdout
+        assert "UPLOADED  clipkg-1.0.tar.gz" in ok.stdout
+        assert "Credentials: env:REGISTRY_UPLOAD_PASSWORD" in ok.stdout
+        assert "2 uploaded, 0 skipped, 0 failed" in ok.stdout
+        assert "\r" not in ok.stderr  # no progress bar outside a terminal
+        reg.default = Action("reply", Reply(400, "File already exists ('clipkg-1.0.tar.gz')."))
+        dup = run(
+            "upload",
+            "--repository-url",
+            reg.url,
+            "--attempts",
+            "1",
+            str(dist_dir / "*.tar.gz"),
+            env=env,
+        )
+    assert dup.returncode == 1
+    assert "FAILED" in dup.stdout
+    assert "File already exists" in dup.stdout
+    assert "hint: Bump the version" in dup.stdout
+    assert_no_canary(ok.stdout, ok.stderr, dup.stdout, dup.stderr)
+
+
+def test_json_report_and_skip_existing(dist_dir: Path) -> None:
+    with FakeRegistry() as reg:
+        args = ("upload", "--repository-url", reg.url, "-u", "u", "-p", CANARY, str(dist_dir))
+        assert run(*args).returncode == 0
+        again = run(*args, "--skip-existing", "--json")
+    assert again.returncode == 0
+    data = json.loads(again.stdout)
+    assert data["counts"] == {"uploaded": 0, "skipped": 2, "failed": 0, "total": 2}
+    assert all(r["verified"] for r in data["results"])
+    assert_no_canary(again.stdout, again.stderr)
+
+
+def test_dry_run_sends_nothing(dist_dir: Path) -> None:
+    with FakeRegistry() as reg:
+        out = run("upload", "--repository-url", reg.url, "-p", "tok", "--dry-run", str(dist_dir))
+        assert reg.posts == []
+    assert out.returncode == 0
+    assert out.stdout.count("DRY-RUN") == 2
+
+
+def test_bad_input_exits_2_with_hint(tmp_path: Path) -> None:
+    bad = tmp_path / "broken-1.0-py3-none-any.whl"
+    bad.write_bytes(b"not a zip")
+    out = run("upload", "--repository-url", "https://example.invalid/", str(bad))
+    assert out.returncode == 2
+    assert "corrupt or truncated" in out.stderr and "hint:" in out.stderr
+    assert "Traceback" not in out.stderr
+    none = run("upload", str(tmp_path / "*.whl.nothing"))
+    assert none.returncode == 2 and "no distribution files matched" in none.stderr
+
+
+def test_unknown_pypirc_repository_is_a_usage_error(tmp_path: Path) -> None:
+    rc = tmp_path / "pypirc"
+    rc.write_text("[distutils]\nindex-servers = pypi\n")
+    wheel = make_wheel(tmp_path, "x", "1.0")
+    out = run("upload", "-r", "nope", "--config-file", str(rc), str(wheel))
+    assert out.returncode == 2
+    assert "'nope' is not in .pypirc" in out.stderr
+
+
+def test_insecure_credentials_refused(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "x", "1.0")
+    out = run(
+        "upload", "--repository-url", "http://registry.example.invalid/", "-p", CANARY, str(wheel)
+    )
+    assert out.returncode == 2
+    assert "plain http" in out.stderr
+    assert_no_canary(out.stdout, out.stderr)
+
+
+def test_check_command(dist_dir: Path, tmp_path: Path) -> None:
+    ok = run("check", str(dist_dir))
+    assert ok.returncode == 0 and ok.stdout.count("PASSED") == 2
+    bad = make_sdist(
+        tmp_path,
+        "badmeta",
+        "1.0",
+        metadata="Metadata-Version: 2.1\nName: badmeta\nVersion: 1.0\nRequires-Dist: ???\n",
+    )
+    out = run("check", "--json", str(bad))
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    assert data["ok"] is False
+    assert data["findings"][0]["field"] == "requires-dist"
+    assert "FAILED" in out.stderr
+
+
+def test_progress_bar_only_on_a_tty() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = _Progress(stream, 1, 100)
+        bar(ProgressEvent("started", "a.whl", 0, 100))
+        bar(ProgressEvent("progress", "a.whl", 100, 100))
+        bar(ProgressEvent("finished", "a.whl", 100, 100))
+        bar.close()
+    assert "100%" in tty.getvalue() and "1/1 files" in tty.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_expand_dirs_and_globs(dist_dir: Path) -> None:
+    found = expand([str(dist_dir), str(dist_dir / "*.whl")])
+    assert [Path(p).name for p in found] == ["clipkg-1.0-py3-none-any.whl", "clipkg-1.0.tar.gz"]
+
+
+def test_main_in_process_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["upload"])
+    assert info.value.code == 2

@@ -1,9 +1,9 @@
 """Digests computed in one streaming pass (private).
 
-sha256 runs in the caller's thread; blake2b (the slower of the two) can run
-in a helper thread fed through a short queue, so hashing a large file costs
-about the time of the slower hash rather than the sum (hashlib releases the
-GIL for buffers larger than 2 KiB).  The same hasher is fed by the transport
+For large files each hash runs in a helper thread fed through a short
+queue, so hashing costs about the time of the slowest hash rather than the
+sum, and overlaps with reading or sending (hashlib releases the GIL for
+buffers larger than 2 KiB).  The same hasher is fed by the transport
 while it sends, which is how an upload reads the file only once.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 __all__ = ["CHUNK_SIZE", "Digests", "StreamHasher", "hash_file"]
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 512 << 10
 # Files smaller than this are hashed in one thread: a thread costs more than it saves.
 _THREAD_THRESHOLD = 8 << 20
 
@@ -47,42 +47,51 @@ def _new_blake2() -> Any:
         return None
 
 
+class _Worker:
+    """One hash fed through a short queue by its own thread (bounded memory)."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self.thread = threading.Thread(target=self._run, name="registry-upload-hash", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            self.hasher.update(chunk)
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+
 class StreamHasher:
-    """Feed chunks in order with :meth:`update`, then call :meth:`finish` once."""
+    """Feed chunks in order with :meth:`update`, then call :meth:`finish` once.
+
+    ``threaded=True`` gives each hash its own thread, so the caller (reading
+    the file, or sending it) never waits for hashing unless it runs ahead by
+    more than a few chunks; worth it from a few MiB on.
+    """
 
     def __init__(self, *, blake2: bool = True, md5: bool = False, threaded: bool = False) -> None:
         self._sha256 = hashlib.sha256()
         self._blake2 = _new_blake2() if blake2 else None
         self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
-        self._others = [h for h in (self._blake2, self._md5) if h is not None]
-        self._queue: queue.Queue[bytes | None] | None = None
-        self._thread: threading.Thread | None = None
-        if threaded and self._others:
-            self._queue = queue.Queue(maxsize=8)
-            self._thread = threading.Thread(
-                target=self._work, name="registry-upload-hash", daemon=True
-            )
-            self._thread.start()
-
-    def _work(self) -> None:
-        assert self._queue is not None
-        while (chunk := self._queue.get()) is not None:
-            for h in self._others:
-                h.update(chunk)
+        self._hashers = [h for h in (self._sha256, self._blake2, self._md5) if h is not None]
+        self._workers = [_Worker(h) for h in self._hashers] if threaded else []
 
     def update(self, chunk: bytes) -> None:
-        self._sha256.update(chunk)
-        if self._queue is not None:
-            self._queue.put(chunk)
+        if self._workers:
+            for worker in self._workers:
+                worker.queue.put(chunk)
         else:
-            for h in self._others:
+            for h in self._hashers:
                 h.update(chunk)
 
     def finish(self) -> Digests:
-        if self._queue is not None and self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._queue = None
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
         return Digests(
             sha256=self._sha256.hexdigest(),
             blake2_256=self._blake2.hexdigest() if self._blake2 is not None else None,

@@ -1,0 +1,430 @@
+"""registry_upload side by side with twine, uv publish and curl, in one run.
+
+    python benchmarks/run.py                 # 256 MiB wheel, 100 small files, 3 rounds
+    python benchmarks/run.py --size 512      # the headline large-file figure
+    python benchmarks/run.py --smoke         # tiny inputs, one round (used by the tests)
+
+Every tool runs as a separate process (startup included), alternating
+A B C ... each round (starting tool rotated), against servers started here:
+a sink that reads and discards bodies (answering at once, or after 50 ms per
+upload to play a registry's processing time) and a real pypiserver.  Prints
+a table of medians and the ratios registry_upload / each tool, and writes it
+as JSON.  A tool that is not installed is reported as missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from _sink import Sink  # noqa: E402
+
+from registry_upload._builders import make_sdist, make_wheel  # noqa: E402
+
+PY = sys.executable
+USER, PASSWORD = "bench", "bench-password"
+
+
+# --- running one command --------------------------------------------------------
+
+
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MiB) of the tool's own process, exit code.
+
+    Peak RSS comes from GNU time (%M) when present: the rusage of a child
+    forked from this Python process would count this process's pages too.
+    """
+    full = [GNU_TIME, "-f", "RSS_KIB=%M", *cmd] if GNU_TIME else cmd
+    start = time.perf_counter()
+    proc = subprocess.run(
+        full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, stdin=subprocess.DEVNULL
+    )
+    wall = time.perf_counter() - start
+    err = proc.stderr.decode(errors="replace")
+    rss = float("nan")
+    for line in err.splitlines():
+        if line.startswith("RSS_KIB="):
+            rss = int(line.split("=", 1)[1]) / 1024
+    if proc.returncode != 0:
+        print(f"    ! {cmd[0]} exited {proc.returncode}: {err.strip()[-300:]}", file=sys.stderr)
+    return wall, rss, proc.returncode
+
+
+def tool_commands(which: str, url: str, files: list[str], jobs: int | None = None) -> list[str]:
+    if which == "registry_upload":
+        cmd = [
+            PY,
+            "-m",
+            "registry_upload",
+            "upload",
+            "--repository-url",
+            url,
+            "-u",
+            USER,
+            "-p",
+            PASSWORD,
+            "--non-interactive",
+        ]
+        if jobs is not None:
+            cmd += ["--jobs", str(jobs)]
+        return cmd + files
+    if which == "twine":
+        return [
+            PY,
+            "-m",
+            "twine",
+            "upload",
+            "--repository-url",
+            url,
+            "-u",
+            USER,
+            "-p",
+            PASSWORD,
+            "--non-interactive",
+            "--disable-progress-bar",
+            *files,
+        ]
+    if which == "uv":
+        uv = shutil.which("uv") or "uv"
+        return [
+            uv,
+            "publish",
+            "--publish-url",
+            url,
+            "-u",
+            USER,
+            "-p",
+            PASSWORD,
+            "--no-attestations",
+            *files,
+        ]
+    if which in ("curl", "curl (no Expect)"):
+        (path,) = files
+        cmd = [
+            "curl",
+            "-s",
+            "-f",
+            "-o",
+            "/dev/null",
+            "-F",
+            ":action=file_upload",
+            "-F",
+            "protocol_version=1",
+            "-F",
+            f"content=@{path}",
+            "-u",
+            f"{USER}:{PASSWORD}",
+        ]
+        if which == "curl (no Expect)":
+            cmd += ["-H", "Expect:"]
+        return [*cmd, url]
+    raise ValueError(which)
+
+
+def available(which: str) -> str | None:
+    """None if the tool can run, else why not."""
+    if which in ("curl", "curl (no Expect)"):
+        return None if shutil.which("curl") else "curl not on PATH"
+    if which == "uv":
+        return None if shutil.which("uv") else "uv not installed (pip install -e '.[test]')"
+    if which == "twine":
+        try:
+            import twine  # noqa: F401
+        except ImportError:
+            return "twine not installed (pip install -e '.[test]')"
+    return None
+
+
+def run_rounds(
+    label: str,
+    tools: dict[str, Callable[[], list[str]]],
+    rounds: int,
+    results: dict[str, Any],
+    env: dict[str, str],
+    before_each: Callable[[], None] | None = None,
+) -> None:
+    print(f"\n== {label}")
+    names = list(tools)
+    samples: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    missing = {n: why for n in names if (why := available(n.split(" [")[0])) is not None}
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            if name in missing:
+                continue
+            if before_each is not None:
+                before_each()
+            wall, rss, code = measure(tools[name](), env)
+            if code == 0:
+                samples[name].append((wall, rss))
+            print(f"  round {r + 1} {name:34} {wall:7.3f} s  {rss:6.1f} MiB  rc={code}")
+    table = {}
+    for name in names:
+        if name in missing:
+            table[name] = {"missing": missing[name]}
+        elif not samples[name]:
+            table[name] = {"failed": True}
+        else:
+            table[name] = {
+                "wall_s": statistics.median(w for w, _ in samples[name]),
+                "peak_rss_mib": statistics.median(m for _, m in samples[name]),
+                "runs": len(samples[name]),
+            }
+    results[label] = table
+
+
+# --- scenarios ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_pypiserver(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    from passlib.apache import HtpasswdFile
+
+    packages = root / "pypiserver-packages"
+    packages.mkdir()
+    ht = HtpasswdFile(str(root / "htpasswd"), new=True)
+    ht.set_password(USER, PASSWORD)
+    ht.save()
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "pypiserver",
+            "run",
+            "-p",
+            str(port),
+            "-i",
+            "127.0.0.1",
+            "--overwrite",
+            "-P",
+            str(root / "htpasswd"),
+            "-a",
+            "update",
+            str(packages),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("pypiserver did not start")
+
+
+def import_and_inspect(files: list[Path], rounds: int, results: dict[str, Any]) -> None:
+    print("\n== import time and inspect + check per file")
+    code = (
+        "import time; t=time.perf_counter(); import registry_upload; print(time.perf_counter()-t)"
+    )
+    full = (
+        "import time; t=time.perf_counter(); import registry_upload.uploader; "
+        "print(time.perf_counter()-t)"
+    )
+    imports, imports_full = [], []
+    for _ in range(max(5, rounds * 3)):
+        imports.append(float(subprocess.check_output([PY, "-c", code])))
+        imports_full.append(float(subprocess.check_output([PY, "-c", full])))
+    process = []
+    for _ in range(max(3, rounds)):
+        t = time.perf_counter()
+        subprocess.check_call([PY, "-c", "import registry_upload"])
+        process.append(time.perf_counter() - t)
+    from registry_upload import Distribution, check
+
+    per_file = []
+    for _ in range(max(3, rounds)):
+        t = time.perf_counter()
+        for f in files:
+            Distribution.open(f)
+        check(files)
+        per_file.append((time.perf_counter() - t) / len(files))
+    results["import"] = {
+        "import_registry_upload_ms": statistics.median(imports) * 1000,
+        "import_registry_upload_uploader_ms": statistics.median(imports_full) * 1000,
+        "python_c_import_registry_upload_process_ms": statistics.median(process) * 1000,
+        "inspect_plus_check_per_file_ms": statistics.median(per_file) * 1000,
+    }
+    for k, v in results["import"].items():
+        print(f"  {k:48} {v:8.2f}")
+
+
+def hash_inspect_memory(wheel: Path, results: dict[str, Any]) -> None:
+    code = (
+        "import resource, sys, time; from registry_upload import Distribution;"
+        "t=time.perf_counter(); d=Distribution.open(sys.argv[1]); g=d.digests();"
+        "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"
+    )
+    wall, rss = map(float, subprocess.check_output([PY, "-c", code, str(wheel)]).split())
+    results["inspect_and_hash_large"] = {"wall_s": wall, "peak_rss_mib": rss}
+    print(f"\n== inspect + sha256/blake2b of the large wheel: {wall:.3f} s, peak RSS {rss:.1f} MiB")
+
+
+def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for label, table in results.items():
+        if not isinstance(table, dict):
+            continue
+        ours = [k for k in table if k.startswith("registry_upload") and "wall_s" in table[k]]
+        if not ours:
+            continue
+        out[label] = {}
+        for mine in ours:
+            for other, row in table.items():
+                if other.startswith("registry_upload") or "wall_s" not in row:
+                    continue
+                out[label][f"{mine} / {other}"] = table[mine]["wall_s"] / row["wall_s"]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256, help="large wheel size in MiB")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--small", type=int, default=100, help="small files (half wheels)")
+    parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--smoke", action="store_true", help="tiny inputs, one round")
+    parser.add_argument("--output", default=str(HERE / "results" / "latest.json"))
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        help="scenario to skip: large, small, pypiserver, import",
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        args.size, args.rounds, args.small = 1, 1, 4
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    for var in ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL", "UV_PUBLISH_URL"):
+        env.pop(var, None)
+    results: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "size_mib": args.size,
+            "rounds": args.rounds,
+            "small_files": args.small,
+            "delay_ms": args.delay_ms,
+        },
+    }
+    with tempfile.TemporaryDirectory(prefix="registry-upload-bench-") as tmp:
+        root = Path(tmp)
+        big_dir, small_dir = root / "big", root / "small"
+        big_dir.mkdir()
+        small_dir.mkdir()
+        print(f"making a {args.size} MiB wheel and {args.small} small files in {root}")
+        big = make_wheel(big_dir, "bench-big", "1.0", payload_size=args.size << 20)
+        small: list[Path] = []
+        for i in range(args.small // 2):
+            small.append(make_wheel(small_dir, f"bench-small-{i}", "1.0", payload_size=20_000))
+            small.append(make_sdist(small_dir, f"bench-small-{i}", "1.0", payload_size=20_000))
+        small_args = [str(p) for p in small]
+
+        if "large" not in args.skip:
+            hash_inspect_memory(big, results)
+            with Sink() as sink:
+                tools = {
+                    name: (lambda n=name: tool_commands(n, sink.url, [str(big)]))
+                    for name in ("registry_upload", "twine", "uv", "curl", "curl (no Expect)")
+                }
+                run_rounds(f"one {args.size} MiB wheel -> sink", tools, args.rounds, results, env)
+
+        if "small" not in args.skip:
+            for delay in (0.0, args.delay_ms / 1000):
+                with Sink(delay=delay) as sink:
+                    tools = {
+                        "registry_upload [jobs=1]": lambda: tool_commands(
+                            "registry_upload", sink.url, small_args, jobs=1
+                        ),
+                        "registry_upload [default jobs]": lambda: tool_commands(
+                            "registry_upload", sink.url, small_args
+                        ),
+                        "twine": lambda: tool_commands("twine", sink.url, small_args),
+                        "uv": lambda: tool_commands("uv", sink.url, small_args),
+                    }
+                    run_rounds(
+                        f"{len(small)} small files -> sink answering after {delay * 1000:.0f} ms",
+                        tools,
+                        args.rounds,
+                        results,
+                        env,
+                    )
+
+        if "pypiserver" not in args.skip:
+            proc, url = start_pypiserver(root)
+            try:
+                tools = {
+                    "registry_upload [default jobs]": lambda: tool_commands(
+                        "registry_upload", url, small_args
+                    ),
+                    "twine": lambda: tool_commands("twine", url, small_args),
+                    "uv": lambda: tool_commands("uv", url, small_args),
+                }
+                run_rounds(
+                    f"{len(small)} small files -> pypiserver (--overwrite)",
+                    tools,
+                    args.rounds,
+                    results,
+                    env,
+                )
+            finally:
+                proc.terminate()
+                proc.wait()
+
+        if "import" not in args.skip:
+            import_and_inspect(small[:20], args.rounds, results)
+
+    results["ratios"] = ratios(results)
+    print("\n== medians (wall s / peak RSS MiB) and ratios registry_upload / other")
+    for label, table in results.items():
+        if label in ("machine", "settings", "ratios", "import", "inspect_and_hash_large"):
+            continue
+        print(f"  {label}")
+        for name, row in table.items():
+            if "wall_s" in row:
+                print(f"    {name:34} {row['wall_s']:8.3f} s {row['peak_rss_mib']:8.1f} MiB")
+            else:
+                print(f"    {name:34} {row}")
+        for pair, value in results["ratios"].get(label, {}).items():
+            print(f"      ratio {pair:56} {value:6.2f}")
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

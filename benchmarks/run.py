@@ -57,7 +57,12 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, f
     full = [GNU_TIME, "-f", "RSS_KIB=%M", *cmd] if GNU_TIME else cmd
     start = time.perf_counter()
     proc = subprocess.run(
-        full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, stdin=subprocess.DEVNULL
+        full,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
     wall = time.perf_counter() - start
     err = proc.stderr.decode(errors="replace")
@@ -160,8 +165,8 @@ def run_rounds(
     tools: dict[str, Callable[[], list[str]]],
     rounds: int,
     results: dict[str, Any],
+    *,
     env: dict[str, str],
-    before_each: Callable[[], None] | None = None,
 ) -> None:
     print(f"\n== {label}")
     names = list(tools)
@@ -172,8 +177,6 @@ def run_rounds(
         for name in order:
             if name in missing:
                 continue
-            if before_each is not None:
-                before_each()
             wall, rss, code = measure(tools[name](), env)
             if code == 0:
                 samples[name].append((wall, rss))
@@ -306,6 +309,44 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     return out
 
 
+def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The issue's targets, each with the measured figure and whether it is met."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def row(label_start: str) -> dict[str, Any] | None:
+        return next((v for k, v in results.items() if k.startswith(label_start)), None)
+
+    def wall(table: dict[str, Any] | None, name: str) -> float | None:
+        if table is None or "wall_s" not in table.get(name, {}):
+            return None
+        return float(table[name]["wall_s"])
+
+    large = row("one ")
+    ours, curl = wall(large, "registry_upload"), wall(large, "curl")
+    if ours and curl:
+        out["large: <= 0.5x curl"] = {"value": ours / curl, "met": ours / curl <= 0.5}
+    if large and "peak_rss_mib" in large.get("registry_upload", {}):
+        rss = large["registry_upload"]["peak_rss_mib"]
+        out["large: peak RSS <= 40 MiB"] = {"value": rss, "met": rss <= 40}
+    for label, other_names, factor in (
+        ("sink answering after 0 ms", ("twine",), 2.0),
+        ("sink answering after 50 ms", ("twine", "uv"), 4.0),
+    ):
+        table = next((v for k, v in results.items() if k.endswith(label)), None)
+        mine = wall(table, "registry_upload [default jobs]")
+        for other in other_names:
+            theirs = wall(table, other)
+            if mine and theirs:
+                out[f"small, {label}: >= {factor:g}x faster than {other}"] = {
+                    "value": theirs / mine,
+                    "met": theirs / mine >= factor,
+                }
+    imp = results.get("import", {}).get("import_registry_upload_ms")
+    if imp is not None:
+        out["import registry_upload < 150 ms"] = {"value": imp, "met": imp < 150}
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256, help="large wheel size in MiB")
@@ -359,7 +400,9 @@ def main() -> int:
                     name: (lambda n=name: tool_commands(n, sink.url, [str(big)]))
                     for name in ("registry_upload", "twine", "uv", "curl", "curl (no Expect)")
                 }
-                run_rounds(f"one {args.size} MiB wheel -> sink", tools, args.rounds, results, env)
+                run_rounds(
+                    f"one {args.size} MiB wheel -> sink", tools, args.rounds, results, env=env
+                )
 
         if "small" not in args.skip:
             for delay in (0.0, args.delay_ms / 1000):
@@ -379,7 +422,7 @@ def main() -> int:
                         tools,
                         args.rounds,
                         results,
-                        env,
+                        env=env,
                     )
 
         if "pypiserver" not in args.skip:
@@ -397,7 +440,7 @@ def main() -> int:
                     tools,
                     args.rounds,
                     results,
-                    env,
+                    env=env,
                 )
             finally:
                 proc.terminate()
@@ -407,9 +450,17 @@ def main() -> int:
             import_and_inspect(small[:20], args.rounds, results)
 
     results["ratios"] = ratios(results)
+    results["targets"] = check_targets(results)
     print("\n== medians (wall s / peak RSS MiB) and ratios registry_upload / other")
     for label, table in results.items():
-        if label in ("machine", "settings", "ratios", "import", "inspect_and_hash_large"):
+        if label in (
+            "machine",
+            "settings",
+            "ratios",
+            "targets",
+            "import",
+            "inspect_and_hash_large",
+        ):
             continue
         print(f"  {label}")
         for name, row in table.items():
@@ -419,6 +470,9 @@ def main() -> int:
                 print(f"    {name:34} {row}")
         for pair, value in results["ratios"].get(label, {}).items():
             print(f"      ratio {pair:56} {value:6.2f}")
+    print("\n== targets")
+    for name, target in results["targets"].items():
+        print(f"  {'MET ' if target['met'] else 'MISS'} {name:58} {target['value']:8.2f}")
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -520,7 +520,14 @@ def _warnings(p: Path, kind: FileType, raw: RawMetadata) -> list[Finding]:
 
 def _read_attestations(p: Path) -> tuple[Any, ...]:
     """PEP 740 attestations from ``<file>.*.attestation`` beside the file."""
-    found = sorted(p.parent.glob(f"{_glob_escape(p.name)}.*.attestation"))
+    prefix = p.name + "."
+    try:
+        names = os.listdir(p.parent)
+    except OSError:
+        names = []
+    found = sorted(
+        p.parent / n for n in names if n.startswith(prefix) and n.endswith(".attestation")
+    )
     loaded = []
     for att in found:
         try:
@@ -532,10 +539,6 @@ def _read_attestations(p: Path) -> tuple[Any, ...]:
                 path=str(p),
             ) from None
     return tuple(loaded)
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _metadata_form_fields(raw: Mapping[str, Any]) -> list[tuple[str, str]]:

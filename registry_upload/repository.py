@@ -7,7 +7,6 @@ headers (``x-gitlab-meta``, ``X-Artifactory-Id``, ...) refines it in
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -117,6 +116,8 @@ def is_loopback_host(host: str | None) -> bool:
         return False
     if host.lower() in {"localhost", "localhost.localdomain"}:
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

@@ -8,7 +8,6 @@ checked against the index by the uploader, so a file is never sent twice.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
@@ -107,6 +106,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
-import secrets
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,12 +48,14 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = (
     f"registry-upload/{__version__} urllib3/{_urllib3_version} "
-    f"{platform.python_implementation()}/{platform.python_version()}"
+    f"{sys.implementation.name}/{'.'.join(map(str, sys.version_info[:3]))}"
 )
 # Responses are diagnostics, not downloads: keep at most this much of a body.
 _MAX_BODY = 1 << 20
 
 ProgressCallback = Callable[[int, int], None]
+# Files up to this size are sent as one buffer.
+_ONE_PIECE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class MultipartBody:
         blake2: bool = True,
         md5: bool = False,
     ) -> None:
-        self.boundary = "registry-upload-" + secrets.token_hex(16)
+        self.boundary = "registry-upload-" + os.urandom(16).hex()
         self.path = path
         self.size = size
         self._blake2 = blake2
@@ -162,6 +163,26 @@ class MultipartBody:
         """Yield the body; ``state`` learns the digests and how far it got."""
         hasher = StreamHasher(blake2=self._blake2, md5=self._md5, threaded=self.size >= (8 << 20))
         total = self.length
+        if self.size <= _ONE_PIECE:
+            # Small files: one buffer, one send (fewer syscalls); memory stays bounded.
+            with open(self.path, "rb") as fh:
+                data = fh.read(self.size + 1)
+            if len(data) != self.size:
+                raise TransportError(
+                    f"{self.path}: the file changed size while it was being sent "
+                    f"({len(data)} instead of {self.size} bytes)",
+                    hint="Do not rebuild or move files during an upload.",
+                    path=str(self.path),
+                )
+            hasher.update(data)
+            state.digests = hasher.finish()
+            whole = self._head + data + self._tail(state.digests)
+            yield whole
+            state.sent = len(whole)
+            state.complete = True
+            if on_progress is not None:
+                on_progress(state.sent, total)
+            return
         try:
             yield self._head
             state.sent = len(self._head)
@@ -218,6 +239,7 @@ class Transport:
     def __init__(self, options: TransportOptions | None = None) -> None:
         self.options = options or TransportOptions()
         self._managers: dict[str | None, urllib3.PoolManager] = {}
+        self._proxy_cache: dict[tuple[str, str], str | None] = {}
         self._lock = threading.Lock()
 
     # -- pools -------------------------------------------------------------
@@ -226,14 +248,14 @@ class Transport:
         opt = self.options.proxy
         if opt is not None:
             return opt or None
-        import urllib.request
-
-        proxies = urllib.request.getproxies_environment()
-        host = urlsplit(url).hostname or ""
-        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
-        if not proxies or bypass(host, proxies):
-            return None
-        return proxies.get(urlsplit(url).scheme) or proxies.get("all")
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        try:
+            return self._proxy_cache[key]
+        except KeyError:
+            proxy = proxy_from_environment(parts.scheme, parts.hostname or "", parts.port)
+            self._proxy_cache[key] = proxy
+            return proxy
 
     def _manager(self, url: str) -> urllib3.PoolManager:
         proxy = self._proxy_for(url)
@@ -366,6 +388,36 @@ class Transport:
             body=body or b"",
             url=url,
         )
+
+
+def proxy_from_environment(scheme: str, host: str, port: int | None = None) -> str | None:
+    """The proxy for a URL from ``<SCHEME>_PROXY``/``ALL_PROXY`` unless ``NO_PROXY`` matches.
+
+    Lower-case names win over upper-case ones, as in curl and requests.
+    ``NO_PROXY`` entries match the host or any subdomain (``example.org`` and
+    ``.example.org`` both match ``a.example.org``), optionally with a port;
+    ``*`` disables proxies.
+    """
+    env = os.environ
+
+    def get(name: str) -> str | None:
+        return env.get(name.lower()) or env.get(name.upper()) or None
+
+    proxy = get(f"{scheme}_proxy") or get("all_proxy")
+    if not proxy:
+        return None
+    host = host.lower().strip("[]")
+    for entry in (get("no_proxy") or "").replace(" ", "").split(","):
+        if not entry:
+            continue
+        if entry == "*":
+            return None
+        name, _, entry_port = entry.lower().lstrip(".").partition(":")
+        if entry_port and port is not None and entry_port != str(port):
+            continue
+        if host == name or host.endswith("." + name):
+            return None
+    return proxy
 
 
 def _redact_url(url: str) -> str:

@@ -20,7 +20,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -302,6 +301,8 @@ class Uploader:
             for i in order:
                 results[i] = self._upload_one(dists[i])
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(
                 max_workers=min(self.jobs, len(dists)), thread_name_prefix="registry-upload"
             ) as pool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import logging
 import os
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ def load_pypirc(path: str | os.PathLike[str] | None = None) -> dict[str, PypircS
     A missing default file is an empty config; a missing explicit file, or an
     unparsable one, is a :class:`ConfigurationError`.
     """
+    import configparser
+
     explicit = path is not None
     real = Path(path) if path is not None else default_pypirc_path()
     parser = configparser.RawConfigParser()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
-import netrc
 import os
 import sys
 from collections.abc import Mapping
@@ -83,6 +81,8 @@ class NetrcProvider:
         path = self._path or os.environ.get("NETRC") or Path.home() / ".netrc"
         if not Path(path).is_file():
             raise Skip(f"no netrc file at {path}")
+        import netrc
+
         host = urlsplit(target.url).hostname or ""
         try:
             entry = netrc.netrc(os.fspath(path)).authenticators(host)
@@ -113,6 +113,8 @@ class PromptProvider:
             raise Skip("prompting is off (non-interactive)")
         if not sys.stdin or not sys.stdin.isatty():
             raise Skip("standard input is not a terminal")
+        import getpass
+
         where = target.name or target.url
         username = target.username
         if not username:

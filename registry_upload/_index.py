@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -33,6 +32,8 @@ def parse_simple_page(response: Response) -> IndexFiles:
             hashes = entry.get("hashes") or {}
             files[entry["filename"]] = hashes.get("sha256")
         return files
+    import html
+
     for raw_href, text in _ANCHOR.findall(response.text()):
         url, _, fragment = html.unescape(raw_href).partition("#")
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or html.unescape(text).strip()

@@ -186,7 +186,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             blake2=args.blake2,
             comment=args.comment,
             dry_run=args.dry_run,
-            on_event=progress,
+            on_event=progress if progress.enabled else None,
         ) as uploader:
             report = uploader.upload(files)
             resolution = uploader.resolution

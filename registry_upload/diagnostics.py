@@ -10,7 +10,6 @@ substrings, and the registry's own message is always shown as well.
 
 from __future__ import annotations
 
-import html
 import http
 import json
 import re
@@ -243,6 +242,8 @@ def server_message(response: Response) -> str:
         message = _json_message(text)
     if not message and text:
         if "<" in text and ">" in text:
+            import html
+
             text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", text)
             text = html.unescape(re.sub(r"<[^>]+>", " ", text))
         message = " ".join(text.split())

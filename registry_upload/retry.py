@@ -13,11 +13,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
-
-import tenacity
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import UploadError
+
+if TYPE_CHECKING:
+    import tenacity
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -58,7 +59,29 @@ class RetryPolicy:
         return base + random.uniform(0, self.jitter)
 
     def call(self, fn: Callable[[], T], *, label: str) -> T:
-        """Run ``fn`` until it returns; it raises :class:`Retryable` to ask for another go."""
+        """Run ``fn`` until it returns; it raises :class:`Retryable` to ask for another go.
+
+        The first attempt runs directly; tenacity (imported then) takes over
+        only when a retry is needed, replaying the first failure so attempt
+        numbers, waits and log lines are the same as if it had run them all.
+        ``total_timeout`` counts from that first failure.
+        """
+        try:
+            return fn()
+        except Retryable as exc:
+            first = exc
+        if self.attempts <= 1:
+            raise first
+        import tenacity
+
+        replayed = False
+
+        def attempt() -> T:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                raise first
+            return fn()
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -87,7 +110,7 @@ class RetryPolicy:
             reraise=True,
             sleep=self.sleep,
         )
-        return retrying(fn)
+        return retrying(attempt)
 
 
 class Retryable(Exception):

@@ -56,6 +56,8 @@ logger = logging.getLogger(__name__)
 #: Parallel uploads by default: registries spend most of an upload's time
 #: processing it, so a few files in flight hide that latency.
 DEFAULT_JOBS = 8
+#: A file that takes at least this long adds a parallel worker (up to ``jobs``).
+SLOW_FILE_SECONDS = 0.02
 
 EventKind = Literal["started", "progress", "retrying", "finished"]
 
@@ -296,19 +298,7 @@ class Uploader:
         dists = _open_all(paths)
         self.credentials()
         order = sorted(range(len(dists)), key=lambda i: (dists[i].filetype != "bdist_wheel", i))
-        results: list[FileResult | None] = [None] * len(dists)
-        if self.jobs == 1 or len(dists) <= 1:
-            for i in order:
-                results[i] = self._upload_one(dists[i])
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(
-                max_workers=min(self.jobs, len(dists)), thread_name_prefix="registry-upload"
-            ) as pool:
-                futures = {i: pool.submit(self._upload_one, dists[i]) for i in order}
-                for i, future in futures.items():
-                    results[i] = future.result()
+        results = self._run(dists, order)
         final = tuple(r for r in results if r is not None)
         creds = self._credentials
         return UploadReport(
@@ -318,6 +308,55 @@ class Uploader:
             credential_source=creds.source if creds else None,
             elapsed=time.monotonic() - started,
         )
+
+    def _run(self, dists: list[Distribution], order: list[int]) -> list[FileResult | None]:
+        """Upload in ``order`` with adaptive parallelism; results by input index.
+
+        Work starts on one worker; each file that takes the registry at
+        least :data:`SLOW_FILE_SECONDS` adds a worker, up to ``jobs``.  A fast
+        registry is thus served sequentially (threads would only add
+        overhead), a slow one gets ``jobs`` files in flight within a few files.
+        """
+        results: list[FileResult | None] = [None] * len(dists)
+        lock = threading.Lock()
+        pending = iter(order)
+        threads: list[threading.Thread] = []
+        failures: list[BaseException] = []
+
+        def take() -> int | None:
+            with lock:
+                return next(pending, None)
+
+        def grow() -> None:
+            with lock:
+                if len(threads) + 1 >= self.jobs or len(threads) + 1 >= len(dists):
+                    return
+                thread = threading.Thread(target=work, name="registry-upload", daemon=True)
+                threads.append(thread)
+            thread.start()
+
+        def work() -> None:
+            try:
+                while (i := take()) is not None:
+                    started = time.monotonic()
+                    results[i] = self._upload_one(dists[i])
+                    if time.monotonic() - started >= SLOW_FILE_SECONDS:
+                        grow()
+            except BaseException as exc:  # surfaced in the calling thread below
+                failures.append(exc)
+
+        work()
+        while True:
+            with lock:
+                running = list(threads)
+            for thread in running:
+                thread.join()
+            with lock:
+                if len(threads) == len(running):
+                    break
+        if failures:
+            raise failures[0]
+        return results
 
     # -- one file --------------------------------------------------------------
 

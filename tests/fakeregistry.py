@@ -106,6 +106,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         reg = self.server.registry
         reg.record_request(self)
+        with reg._lock:
+            reg.in_flight += 1
+            reg.max_in_flight = max(reg.max_in_flight, reg.in_flight)
+        try:
+            self._post(reg)
+        finally:
+            with reg._lock:
+                reg.in_flight -= 1
+
+    def _post(self, reg: FakeRegistry) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         action = reg.next_action()
         if reg.sink:
@@ -198,6 +208,8 @@ class FakeRegistry:
         self.stored: dict[str, tuple[bytes, dict[str, list[Any]]]] = {}
         self.store_count: dict[str, int] = {}
         self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self.on_request: Callable[[BaseHTTPRequestHandler], None] | None = None
 

@@ -272,6 +272,16 @@ def test_parallel_results_in_input_order_and_events(tmp_path: Path) -> None:
         assert progress[-1].bytes_sent == result.bytes_sent
 
 
+def test_parallelism_adapts_to_the_registry(tmp_path: Path) -> None:
+    paths = [make_wheel(tmp_path, f"par{i}", "1.0") for i in range(16)]
+    with FakeRegistry(delay=0.1) as slow:
+        assert upload(paths, slow.url, credentials=CREDS, jobs=4).ok
+    assert slow.max_in_flight == 4  # a slow registry gets `jobs` files in flight
+    with FakeRegistry() as fast:
+        assert upload(paths, fast.url, credentials=CREDS, jobs=4).ok
+    assert fast.max_in_flight == 1  # a fast one is served sequentially, no thread overhead
+
+
 def test_dry_run_sends_nothing(files: list[Path]) -> None:
     with FakeRegistry() as reg:
         report = upload(files, reg.url, credentials=CREDS, dry_run=True)

@@ -108,6 +108,8 @@ class FileResult:
 
     ``verified`` is true when the file's presence on the registry was
     confirmed from the index (after an ambiguous attempt, or for a skip).
+    ``response_time`` is how long the registry took to answer the last
+    attempt once its body was sent (its processing time plus one round trip).
     """
 
     path: str
@@ -119,6 +121,7 @@ class FileResult:
     bytes_sent: int = 0
     attempts: int = 0
     elapsed: float = 0.0
+    response_time: float | None = None
     sha256: str | None = None
     verified: bool = False
     reason: str | None = None
@@ -143,6 +146,9 @@ class FileResult:
             "bytes_sent": self.bytes_sent,
             "attempts": self.attempts,
             "elapsed": round(self.elapsed, 6),
+            "response_time": (
+                round(self.response_time, 6) if self.response_time is not None else None
+            ),
             "sha256": self.sha256,
             "verified": self.verified,
             "reason": self.reason,

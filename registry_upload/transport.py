@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,6 +181,7 @@ class MultipartBody:
             yield whole
             state.sent = len(whole)
             state.complete = True
+            state.completed_at = time.monotonic()
             if on_progress is not None:
                 on_progress(state.sent, total)
             return
@@ -209,6 +211,7 @@ class MultipartBody:
         yield tail
         state.sent += len(tail)
         state.complete = True
+        state.completed_at = time.monotonic()
         if on_progress is not None:
             on_progress(state.sent, total)
 
@@ -217,16 +220,19 @@ class MultipartBody:
 class _SendState:
     sent: int = 0
     complete: bool = False
+    completed_at: float = 0.0
     digests: Digests | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """What one POST produced: the response, bytes sent, the digests sent."""
+    """What one POST produced: the response, bytes sent, the digests sent, and how
+    long the registry took to answer once the body was out (``response_time``)."""
 
     response: Response
     bytes_sent: int
     digests: Digests
+    response_time: float = 0.0
 
 
 def _quote(value: str) -> str:
@@ -330,11 +336,15 @@ class Transport:
             raise
         except HTTPError as exc:
             raise _transport_error(exc, url, body_sent=state.complete) from None
+        answered = time.monotonic()
         response = self._read(raw, url, body_sent=state.complete)
         digests = state.digests
         if digests is None:  # the server answered before the file was read at all
             digests = Digests(sha256="")
-        return SendResult(response=response, bytes_sent=state.sent, digests=digests)
+        waited = answered - state.completed_at if state.complete else 0.0
+        return SendResult(
+            response=response, bytes_sent=state.sent, digests=digests, response_time=waited
+        )
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
         all_headers = {"User-Agent": self.options.user_agent, **(headers or {})}

@@ -56,7 +56,8 @@ logger = logging.getLogger(__name__)
 #: Parallel uploads by default: registries spend most of an upload's time
 #: processing it, so a few files in flight hide that latency.
 DEFAULT_JOBS = 8
-#: A file that takes at least this long adds a parallel worker (up to ``jobs``).
+#: A registry that takes at least this long to answer a file adds a parallel
+#: worker (up to ``jobs``): its processing time is what parallelism hides.
 SLOW_FILE_SECONDS = 0.02
 
 EventKind = Literal["started", "progress", "retrying", "finished"]
@@ -312,8 +313,8 @@ class Uploader:
     def _run(self, dists: list[Distribution], order: list[int]) -> list[FileResult | None]:
         """Upload in ``order`` with adaptive parallelism; results by input index.
 
-        Work starts on one worker; each file that takes the registry at
-        least :data:`SLOW_FILE_SECONDS` adds a worker, up to ``jobs``.  A fast
+        Work starts on one worker; each file the registry takes at least
+        :data:`SLOW_FILE_SECONDS` to answer adds a worker, up to ``jobs``.  A fast
         registry is thus served sequentially (threads would only add
         overhead), a slow one gets ``jobs`` files in flight within a few files.
         """
@@ -338,9 +339,9 @@ class Uploader:
         def work() -> None:
             try:
                 while (i := take()) is not None:
-                    started = time.monotonic()
-                    results[i] = self._upload_one(dists[i])
-                    if time.monotonic() - started >= SLOW_FILE_SECONDS:
+                    result = self._upload_one(dists[i])
+                    results[i] = result
+                    if (result.response_time or 0.0) >= SLOW_FILE_SECONDS:
                         grow()
             except BaseException as exc:  # surfaced in the calling thread below
                 failures.append(exc)
@@ -464,6 +465,7 @@ class Uploader:
                     http_status=status,
                     attempts=n,
                     bytes_sent=sent.bytes_sent,
+                    response_time=sent.response_time,
                     sha256=sent.digests.sha256 or None,
                 )
             diagnosis = classify(
@@ -513,6 +515,7 @@ class Uploader:
                 http_status=status,
                 attempts=n,
                 bytes_sent=sent.bytes_sent,
+                response_time=sent.response_time,
                 error=error,
             )
 

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 IndexFiles = dict[str, str | None]
 
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.2"
-_ANCHOR = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", re.I | re.S)
+_ANCHOR = r"<a\s[^>]*?href\s*=\s*[\"']([^\"']+)[\"'][^>]*>(.*?)</a>"
 
 
 def parse_simple_page(response: Response) -> IndexFiles:
@@ -34,7 +34,7 @@ def parse_simple_page(response: Response) -> IndexFiles:
         return files
     import html
 
-    for raw_href, text in _ANCHOR.findall(response.text()):
+    for raw_href, text in re.findall(_ANCHOR, response.text(), re.I | re.S):
         url, _, fragment = html.unescape(raw_href).partition("#")
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or html.unescape(text).strip()
         m = re.search(r"sha256=([0-9a-fA-F]{64})", fragment)

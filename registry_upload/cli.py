@@ -8,8 +8,6 @@ anything was sent.  This is the only module that writes to the terminal.
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import logging
 import os
 import sys
@@ -74,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def expand(patterns: Sequence[str]) -> list[str]:
     """Directories become their distributions; globs expand; order kept, no repeats."""
+    import glob
+
     out: list[str] = []
     for pattern in patterns:
         if os.path.isdir(pattern):
@@ -149,6 +149,12 @@ def _print_error(error: Any, out: TextIO) -> None:
         out.write(f"  hint: {error.hint}\n")
 
 
+def _print_json(data: dict[str, Any]) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
 def _cmd_upload(args: argparse.Namespace) -> int:
     from .credentials import CredentialChain
     from .errors import RegistryUploadError
@@ -221,7 +227,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
         f"in {report.elapsed:.2f} s\n"
     )
     if args.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        _print_json(report.to_dict())
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -244,7 +250,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             if finding.hint:
                 out.write(f"    hint: {finding.hint}\n")
     if args.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        _print_json(report.to_dict())
     return EXIT_OK if report.ok else EXIT_FAILED
 
 

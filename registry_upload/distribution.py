@@ -10,6 +10,8 @@ it sends the file, so an upload reads the file once.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import logging
 import os
@@ -345,6 +347,27 @@ def _is_top_pkg_info(name: str) -> bool:
     return len(parts) == 2 and parts[1] == "PKG-INFO"
 
 
+# Sdists up to this size are decompressed in one C call (much faster than
+# tarfile's gzip layer) as long as they unpack to at most _SMALL_UNPACKED.
+_SMALL_SDIST = 4 << 20
+_SMALL_UNPACKED = 64 << 20
+
+
+def _open_sdist_tar(p: Path) -> tarfile.TarFile:
+    """The sdist's tar, with truncation of the gzip stream detected either way."""
+    if p.stat().st_size <= _SMALL_SDIST:
+        raw = p.read_bytes()
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        data = inflater.decompress(raw, _SMALL_UNPACKED)
+        if not inflater.unconsumed_tail:
+            if not inflater.eof:
+                raise EOFError("compressed file ended before the end-of-stream marker")
+            if inflater.unused_data.strip(b"\0"):
+                raise OSError("trailing garbage after the gzip stream")
+            return tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+    return tarfile.open(p, mode="r:gz")
+
+
 def _read_sdist(p: Path) -> tuple[bytes, str]:
     try:
         if p.name.endswith(".zip"):
@@ -356,7 +379,7 @@ def _read_sdist(p: Path) -> tuple[bytes, str]:
                 with zf.open(info) as fh:
                     data = fh.read(METADATA_SIZE_LIMIT + 1)
         else:
-            with tarfile.open(p, mode="r:gz") as tf:
+            with _open_sdist_tar(p) as tf:
                 # Walking every header also proves the archive is not truncated.
                 members = {
                     m.name.strip("/"): m for m in tf.getmembers() if _is_top_pkg_info(m.name)
@@ -521,13 +544,7 @@ def _warnings(p: Path, kind: FileType, raw: RawMetadata) -> list[Finding]:
 def _read_attestations(p: Path) -> tuple[Any, ...]:
     """PEP 740 attestations from ``<file>.*.attestation`` beside the file."""
     prefix = p.name + "."
-    try:
-        names = os.listdir(p.parent)
-    except OSError:
-        names = []
-    found = sorted(
-        p.parent / n for n in names if n.startswith(prefix) and n.endswith(".attestation")
-    )
+    found = sorted(p.parent / n for n in _attestations_in(str(p.parent)) if n.startswith(prefix))
     loaded = []
     for att in found:
         try:
@@ -539,6 +556,24 @@ def _read_attestations(p: Path) -> tuple[Any, ...]:
                 path=str(p),
             ) from None
     return tuple(loaded)
+
+
+def _attestations_in(directory: str) -> tuple[str, ...]:
+    """Attestation files in a directory, listed once per directory state."""
+    try:
+        mtime = os.stat(directory).st_mtime_ns
+    except OSError:
+        return ()
+    return _attestation_listing(directory, mtime)
+
+
+@functools.lru_cache(maxsize=64)
+def _attestation_listing(directory: str, mtime_ns: int) -> tuple[str, ...]:
+    # Keyed on the directory's mtime: adding or removing a file invalidates it.
+    try:
+        return tuple(n for n in os.listdir(directory) if n.endswith(".attestation"))
+    except OSError:
+        return ()
 
 
 def _metadata_form_fields(raw: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -21,9 +21,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ._index import IndexFiles, fetch_project_files
 from .credentials import (
     CredentialChain,
     CredentialKind,
@@ -32,7 +31,6 @@ from .credentials import (
     Target,
     load_pypirc,
 )
-from .diagnostics import classify
 from .distribution import Distribution
 from .errors import (
     AuthenticationError,
@@ -48,6 +46,12 @@ from .repository import PYPI_UPLOAD_URL, Registry, Repository, detect_registry
 from .results import FileResult, FileStatus, UploadReport
 from .retry import Retryable, RetryPolicy, parse_retry_after
 from .transport import MultipartBody, Response, Transport, TransportOptions
+
+if TYPE_CHECKING:
+    from ._index import IndexFiles
+
+# diagnostics and _index are imported where they are needed (a failure, an
+# index lookup): the happy path of a small batch is dominated by start-up.
 
 __all__ = ["DEFAULT_JOBS", "ProgressEvent", "Uploader", "resolve_repository", "upload"]
 
@@ -269,6 +273,8 @@ class Uploader:
         with self._lock:
             if not fresh and project in self._index_cache:
                 return self._index_cache[project]
+        from ._index import fetch_project_files
+
         auth, _ = self._authorization()
         same_host = Repository(url=index).host == self.repository.host
         files = fetch_project_files(
@@ -468,6 +474,8 @@ class Uploader:
                     response_time=sent.response_time,
                     sha256=sent.digests.sha256 or None,
                 )
+            from .diagnostics import classify
+
             diagnosis = classify(
                 response,
                 url=url,

@@ -11,7 +11,7 @@ from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
 __all__ = ["GitLabJobTokenProvider"]
 
-_PACKAGES_PATH = re.compile(r"/api/v4/projects/[^/]+/packages/pypi/?$")
+_PACKAGES_PATH = r"/api/v4/projects/[^/]+/packages/pypi/?$"
 
 
 def _origin(url: str) -> tuple[str, str, int | None, str]:
@@ -43,7 +43,7 @@ class GitLabJobTokenProvider:
         t_scheme, t_host, t_port, t_path = _origin(target.url)
         if (scheme, host, port) != (t_scheme, t_host, t_port) or not t_path.startswith(prefix):
             raise Skip(f"{target.url} is not on this job's GitLab instance ({server})")
-        if not _PACKAGES_PATH.search(t_path):
+        if not re.search(_PACKAGES_PATH, t_path):
             raise Skip(f"{target.url} is not a project package registry URL")
         return Credentials(
             username="gitlab-ci-token",

@@ -172,3 +172,26 @@ def test_main_in_process_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit) as info:
         main(["upload"])
     assert info.value.code == 2
+
+
+def test_tls_cert_flag(tmp_path: Path) -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost").configure_cert(ctx)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    wheel = make_wheel(tmp_path, "tlscli", "1.0")
+    with FakeRegistry(ssl_context=ctx) as reg:
+        refused = run("upload", "--repository-url", reg.url, "-p", CANARY, "--attempts", "1",
+                      str(wheel))
+        assert refused.returncode == 1
+        assert "TLS error" in refused.stdout and "--cert" in refused.stdout
+        accepted = run("upload", "--repository-url", reg.url, "-p", CANARY, "--cert",
+                       str(bundle), str(wheel))
+        assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+        assert list(reg.stored) == [wheel.name]
+    assert_no_canary(refused.stdout, refused.stderr, accepted.stdout, accepted.stderr)

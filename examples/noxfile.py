@@ -1,7 +1,7 @@
 """A nox session that builds and publishes.
 
-    export REGISTRY_UPLOAD_REPOSITORY_URL=... REGISTRY_UPLOAD_PASSWORD=...
-    nox -f examples/noxfile.py -s publish
+export REGISTRY_UPLOAD_REPOSITORY_URL=... REGISTRY_UPLOAD_PASSWORD=...
+nox -f examples/noxfile.py -s publish
 """
 
 from __future__ import annotations

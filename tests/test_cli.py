@@ -186,12 +186,14 @@ def test_tls_cert_flag(tmp_path: Path) -> None:
     ca.cert_pem.write_to_path(str(bundle))
     wheel = make_wheel(tmp_path, "tlscli", "1.0")
     with FakeRegistry(ssl_context=ctx) as reg:
-        refused = run("upload", "--repository-url", reg.url, "-p", CANARY, "--attempts", "1",
-                      str(wheel))
+        refused = run(
+            "upload", "--repository-url", reg.url, "-p", CANARY, "--attempts", "1", str(wheel)
+        )
         assert refused.returncode == 1
         assert "TLS error" in refused.stdout and "--cert" in refused.stdout
-        accepted = run("upload", "--repository-url", reg.url, "-p", CANARY, "--cert",
-                       str(bundle), str(wheel))
+        accepted = run(
+            "upload", "--repository-url", reg.url, "-p", CANARY, "--cert", str(bundle), str(wheel)
+        )
         assert accepted.returncode == 0, accepted.stdout + accepted.stderr
         assert list(reg.stored) == [wheel.name]
     assert_no_canary(refused.stdout, refused.stderr, accepted.stdout, accepted.stderr)

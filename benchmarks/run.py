@@ -19,13 +19,11 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ sys.path.insert(0, str(HERE.parent))
 from _sink import Sink  # noqa: E402
 
 from registry_upload._builders import make_sdist, make_wheel  # noqa: E402
+from registry_upload._localserver import pypiserver  # noqa: E402
 
 PY = sys.executable
 USER, PASSWORD = "bench", "bench-password"
@@ -197,51 +196,6 @@ def run_rounds(
 
 
 # --- scenarios ----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_pypiserver(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from passlib.apache import HtpasswdFile
-
-    packages = root / "pypiserver-packages"
-    packages.mkdir()
-    ht = HtpasswdFile(str(root / "htpasswd"), new=True)
-    ht.set_password(USER, PASSWORD)
-    ht.save()
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "pypiserver",
-            "run",
-            "-p",
-            str(port),
-            "-i",
-            "127.0.0.1",
-            "--overwrite",
-            "-P",
-            str(root / "htpasswd"),
-            "-a",
-            "update",
-            str(packages),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("pypiserver did not start")
 
 
 def import_and_inspect(files: list[Path], rounds: int, results: dict[str, Any]) -> None:
@@ -426,8 +380,9 @@ def main() -> int:
                     )
 
         if "pypiserver" not in args.skip:
-            proc, url = start_pypiserver(root)
-            try:
+            users = {USER: PASSWORD}
+            with pypiserver(root / "pypiserver", users=users, overwrite=True) as server:
+                url = server.url
                 tools = {
                     "registry_upload [default jobs]": lambda: tool_commands(
                         "registry_upload", url, small_args
@@ -442,9 +397,6 @@ def main() -> int:
                     results,
                     env=env,
                 )
-            finally:
-                proc.terminate()
-                proc.wait()
 
         if "import" not in args.skip:
             import_and_inspect(small[:20], args.rounds, results)

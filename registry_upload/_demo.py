@@ -11,17 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from ._builders import make_sdist, make_wheel
+from ._localserver import pypiserver
 from .checks import check
 from .credentials import Credentials
 from .retry import RetryPolicy
@@ -30,68 +27,6 @@ from .uploader import upload
 __all__ = ["run_demo"]
 
 _USER, _PASSWORD = "demo", "demo-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_pypiserver(
-    root: Path, say: Callable[[str], None]
-) -> tuple[subprocess.Popen[bytes], str]:
-    try:
-        from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
-    except ImportError:
-        raise RuntimeError(
-            "the demo needs pypiserver and passlib: pip install -e '.[test]'"
-        ) from None
-    packages = root / "packages"
-    packages.mkdir()
-    htpasswd = root / "htpasswd"
-    ht = HtpasswdFile(str(htpasswd), new=True)
-    ht.set_password(_USER, _PASSWORD)
-    ht.save()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pypiserver",
-            "run",
-            "-p",
-            str(port),
-            "-i",
-            "127.0.0.1",
-            "-P",
-            str(htpasswd),
-            "-a",
-            "update",
-            "--hash-algo",
-            "sha256",
-            str(packages),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(
-                "pypiserver exited at start (is it installed? pip install -e '.[test]')"
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                break
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    else:
-        proc.terminate()
-        raise RuntimeError("pypiserver did not start within 30 s")
-    say(f"started pypiserver at {url} (user {_USER!r})")
-    return proc, url
 
 
 def run_demo(say: Callable[[str], None]) -> bool:
@@ -121,72 +56,76 @@ def run_demo(say: Callable[[str], None]) -> bool:
         report = check(files)
         say(f"check: {'passed' if report.ok else 'FAILED'} ({len(report.findings)} finding(s))")
         try:
-            proc, url = _start_pypiserver(root, say)
+            with pypiserver(root / "server", users={_USER: _PASSWORD}) as server:
+                say(f"started pypiserver at {server.url} (user {_USER!r})")
+                return _round_trip(server.url, files, root, report.ok, say)
         except RuntimeError as exc:
             say(f"error: {exc}")
             return False
-        try:
-            creds = Credentials.of(_USER, _PASSWORD, source="demo")
-            first = upload(files, url, credentials=creds)
-            for r in first:
-                say(f"upload: {r.status.value} {r.filename} sha256={r.sha256}")
-            second = upload(files, url, credentials=creds, retry=RetryPolicy.never())
-            for r in second:
-                say(f"upload again: {r.status.value} {r.filename}")
-                if r.error is not None:
-                    say(f"  registry said: {getattr(r.error, 'server_message', '')}")
-                    say(f"  hint: {r.error.hint}")
-            third = upload(files, url, credentials=creds, skip_existing=True)
-            for r in third:
-                say(f"skip-existing: {r.status.value} {r.filename} ({r.reason})")
-            fetched = root / "fetched"
-            for extra_args in (
-                ["--only-binary", ":all:"],
-                ["--no-binary", ":all:", "--no-build-isolation"],
-            ):
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "pip",
-                        "download",
-                        "--no-deps",
-                        "--no-cache-dir",
-                        "--disable-pip-version-check",
-                        "--quiet",
-                        "--index-url",
-                        url + "simple/",
-                        "--dest",
-                        str(fetched),
-                        "registry-upload-demo==0.1.0",
-                        *extra_args,
-                    ],
-                    check=True,
-                    env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
-                )
-            same = all(
-                hashlib.sha256((fetched / p.name).read_bytes()).hexdigest()
-                == hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in files
+
+
+def _round_trip(
+    url: str, files: list[Path], root: Path, checked: bool, say: Callable[[str], None]
+) -> bool:
+    try:
+        creds = Credentials.of(_USER, _PASSWORD, source="demo")
+        first = upload(files, url, credentials=creds)
+        for r in first:
+            say(f"upload: {r.status.value} {r.filename} sha256={r.sha256}")
+        second = upload(files, url, credentials=creds, retry=RetryPolicy.never())
+        for r in second:
+            say(f"upload again: {r.status.value} {r.filename}")
+            if r.error is not None:
+                say(f"  registry said: {getattr(r.error, 'server_message', '')}")
+                say(f"  hint: {r.error.hint}")
+        third = upload(files, url, credentials=creds, skip_existing=True)
+        for r in third:
+            say(f"skip-existing: {r.status.value} {r.filename} ({r.reason})")
+        fetched = root / "fetched"
+        for extra_args in (
+            ["--only-binary", ":all:"],
+            ["--no-binary", ":all:", "--no-build-isolation"],
+        ):
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--no-cache-dir",
+                    "--disable-pip-version-check",
+                    "--quiet",
+                    "--index-url",
+                    url + "simple/",
+                    "--dest",
+                    str(fetched),
+                    "registry-upload-demo==0.1.0",
+                    *extra_args,
+                ],
+                check=True,
+                env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
             )
-            say(
-                f"pip download: {len(list(fetched.iterdir()))} file(s), sha256 "
-                f"{'identical' if same else 'DIFFERENT'}"
-            )
-            say("report of the first upload (JSON):")
-            say(json.dumps(first.to_dict(), indent=2))
-            ok = (
-                first.ok
-                and second.failed == len(files)
-                and third.skipped == len(files)
-                and same
-                and report.ok
-            )
-            say("demo: all steps as expected" if ok else "demo: something unexpected happened")
-            return ok
-        except subprocess.CalledProcessError as exc:
-            say(f"error: pip download failed ({exc.returncode})")
-            return False
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+        same = all(
+            hashlib.sha256((fetched / p.name).read_bytes()).hexdigest()
+            == hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in files
+        )
+        say(
+            f"pip download: {len(list(fetched.iterdir()))} file(s), sha256 "
+            f"{'identical' if same else 'DIFFERENT'}"
+        )
+        say("report of the first upload (JSON):")
+        say(json.dumps(first.to_dict(), indent=2))
+        ok = (
+            first.ok
+            and second.failed == len(files)
+            and third.skipped == len(files)
+            and same
+            and checked
+        )
+        say("demo: all steps as expected" if ok else "demo: something unexpected happened")
+        return ok
+    except subprocess.CalledProcessError as exc:
+        say(f"error: pip download failed ({exc.returncode})")
+        return False

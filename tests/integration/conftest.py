@@ -8,103 +8,37 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from registry_upload._localserver import (
+    LocalServer,
+    free_port,
+    pypiserver,
+    stop,
+    wait_until_up,
+)
+
 USER, PASSWORD = "alice", "s3cret-pw"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early ({proc.returncode}) for {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not come up in {timeout}s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@dataclass
-class Server:
-    url: str  # upload URL
-    index: str  # simple index URL
-    root: Path
-
-
-def _pypiserver(root: Path, *, auth: bool) -> Iterator[Server]:
-    packages = root / "packages"
-    packages.mkdir(parents=True)
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "pypiserver",
-        "run",
-        "-p",
-        str(port),
-        "-i",
-        "127.0.0.1",
-        "--hash-algo",
-        "sha256",
-    ]
-    if auth:
-        from passlib.apache import HtpasswdFile
-
-        htpasswd = root / "htpasswd"
-        ht = HtpasswdFile(str(htpasswd), new=True)
-        ht.set_password(USER, PASSWORD)
-        ht.save()
-        cmd += ["-P", str(htpasswd), "-a", "update"]
-    else:
-        cmd += ["-P", ".", "-a", "."]
-    cmd.append(str(packages))
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - kept open for the server's life
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/", proc)
-        yield Server(url=base + "/", index=base + "/simple/", root=packages)
-    finally:
-        stop(proc)
-        log.close()
+Server = LocalServer
 
 
 @pytest.fixture(scope="session")
 def pypiserver_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from _pypiserver(tmp_path_factory.mktemp("pypiserver-auth"), auth=True)
+    with pypiserver(tmp_path_factory.mktemp("pypiserver-auth"), users={USER: PASSWORD}) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
 def pypiserver_open(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from _pypiserver(tmp_path_factory.mktemp("pypiserver-open"), auth=False)
+    with pypiserver(tmp_path_factory.mktemp("pypiserver-open")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +64,7 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base + "/+api", proc, timeout=120)
+        wait_until_up(base + "/+api", proc, timeout=120)
 
         def devpi_cli(*args: str) -> None:
             subprocess.run(["devpi", *args], check=True, capture_output=True, env=env)

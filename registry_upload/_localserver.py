@@ -1,0 +1,101 @@
+"""Start a real pypiserver on a free loopback port (private).
+
+One piece of code for the demo command, the integration tests and the
+benchmarks.  Needs the ``test`` extra (pypiserver, passlib).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["LocalServer", "free_port", "pypiserver", "wait_until_up"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Return once ``url`` answers (any HTTP status); raise if the server died or is late."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"the server for {url} exited at start ({proc.returncode}); "
+                "is the test extra installed? pip install -e '.[test]'"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the server at {url} did not come up within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class LocalServer:
+    """A running registry: its upload URL, simple index and package directory."""
+
+    url: str
+    index: str
+    root: Path
+
+
+@contextmanager
+def pypiserver(
+    root: Path,
+    *,
+    users: Mapping[str, str] | None = None,
+    overwrite: bool = False,
+    log: Path | None = None,
+) -> Iterator[LocalServer]:
+    """pypiserver serving ``root/packages``; with ``users``, uploads need a password."""
+    packages = root / "packages"
+    packages.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pypiserver", "run", "-p", str(free_port()), "-i", "127.0.0.1",
+           "--hash-algo", "sha256"]  # fmt: skip
+    if users:
+        from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
+
+        htpasswd = root / "htpasswd"
+        ht = HtpasswdFile(str(htpasswd), new=True)
+        for user, password in users.items():
+            ht.set_password(user, password)
+        ht.save()
+        cmd += ["-P", str(htpasswd), "-a", "update"]
+    else:
+        cmd += ["-P", ".", "-a", "."]
+    if overwrite:
+        cmd.append("--overwrite")
+    cmd.append(str(packages))
+    port = cmd[cmd.index("-p") + 1]
+    with open(log or root / "pypiserver.log", "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(base + "/", proc)
+            yield LocalServer(url=base + "/", index=base + "/simple/", root=packages)
+        finally:
+            stop(proc)

@@ -53,6 +53,17 @@ def _chunks(size: int, seed: bytes) -> Iterator[bytes]:
         counter += 1
 
 
+def _metadata_bytes(
+    name: str, version: str, metadata: str | bytes | None, extra: str, description: str | None
+) -> bytes:
+    meta = (
+        metadata
+        if metadata is not None
+        else core_metadata(name, version, extra=extra, description=description)
+    )
+    return meta.encode() if isinstance(meta, str) else meta
+
+
 def _record_hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
     return "sha256=" + digest.decode()
@@ -73,12 +84,7 @@ def make_wheel(
     dist_name = canonicalize_name(name).replace("-", "_")
     path = Path(directory) / f"{dist_name}-{version}-{tag}.whl"
     dist_info = f"{dist_name}-{version}.dist-info"
-    meta = (
-        metadata
-        if metadata is not None
-        else core_metadata(name, version, extra=metadata_extra, description=description)
-    )
-    meta_bytes = meta.encode() if isinstance(meta, str) else meta
+    meta_bytes = _metadata_bytes(name, version, metadata, metadata_extra, description)
     wheel_text = (
         f"Wheel-Version: 1.0\nGenerator: registry-upload\nRoot-Is-Purelib: true\nTag: {tag}\n"
     )
@@ -121,12 +127,7 @@ def make_sdist(
     dist_name = canonicalize_name(name).replace("-", "_")
     stem = f"{dist_name}-{version}"
     path = Path(directory) / (filename or f"{stem}.tar.gz")
-    meta = (
-        metadata
-        if metadata is not None
-        else core_metadata(name, version, extra=metadata_extra, description=description)
-    )
-    meta_bytes = meta.encode() if isinstance(meta, str) else meta
+    meta_bytes = _metadata_bytes(name, version, metadata, metadata_extra, description)
     pyproject = (
         f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "A generated sample"\n'
         f'[tool.flit.module]\nname = "{dist_name}"\n'

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from ._builders import make_sdist, make_wheel
-from ._localserver import pypiserver
+from ._localserver import pip_download, pypiserver
 from .checks import check
 from .credentials import Credentials
 from .retry import RetryPolicy
@@ -82,30 +80,8 @@ def _round_trip(
         for r in third:
             say(f"skip-existing: {r.status.value} {r.filename} ({r.reason})")
         fetched = root / "fetched"
-        for extra_args in (
-            ["--only-binary", ":all:"],
-            ["--no-binary", ":all:", "--no-build-isolation"],
-        ):
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--no-cache-dir",
-                    "--disable-pip-version-check",
-                    "--quiet",
-                    "--index-url",
-                    url + "simple/",
-                    "--dest",
-                    str(fetched),
-                    "registry-upload-demo==0.1.0",
-                    *extra_args,
-                ],
-                check=True,
-                env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
-            )
+        for sdist in (False, True):
+            pip_download(url + "simple/", "registry-upload-demo==0.1.0", fetched, sdist=sdist)
         same = all(
             hashlib.sha256((fetched / p.name).read_bytes()).hexdigest()
             == hashlib.sha256(p.read_bytes()).hexdigest()

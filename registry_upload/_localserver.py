@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LocalServer", "free_port", "pypiserver", "wait_until_up"]
+__all__ = ["LocalServer", "free_port", "pip_download", "pypiserver", "wait_until_up"]
 
 
 def free_port() -> int:
@@ -99,3 +99,16 @@ def pypiserver(
             yield LocalServer(url=base + "/", index=base + "/simple/", root=packages)
         finally:
             stop(proc)
+
+
+def pip_download(index: str, requirement: str, dest: Path, *, sdist: bool = False) -> list[Path]:
+    """Fetch a release back with pip itself, from ``index`` only (no pip config)."""
+    import os
+
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir",
+           "--disable-pip-version-check", "--quiet", "--isolated", "--index-url", index,
+           "--dest", str(dest), requirement]  # fmt: skip
+    cmd += ["--no-binary", ":all:", "--no-build-isolation"] if sdist else ["--only-binary", ":all:"]
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return sorted(dest.iterdir())

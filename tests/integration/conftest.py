@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -77,26 +75,3 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         stop(proc)
         log.close()
-
-
-def pip_download(index: str, requirement: str, dest: Path, *, sdist: bool = False) -> list[Path]:
-    """Fetch files back with pip itself."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--no-cache-dir",
-        "--disable-pip-version-check",
-        "--isolated",
-        "--index-url",
-        index,
-        "--dest",
-        str(dest),
-        requirement,
-    ]
-    cmd += ["--no-binary", ":all:", "--no-build-isolation"] if sdist else ["--only-binary", ":all:"]
-    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}  # only the index under test
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
-    return sorted(dest.iterdir())

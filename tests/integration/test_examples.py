@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PASSWORD, USER, Server, pip_download
+from registry_upload._localserver import pip_download
+
+from .conftest import PASSWORD, USER, Server
 
 pytestmark = pytest.mark.integration
 

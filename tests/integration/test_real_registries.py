@@ -18,9 +18,10 @@ from registry_upload import (
     upload,
 )
 from registry_upload._builders import make_wheel
+from registry_upload._localserver import pip_download
 from registry_upload.repository import Registry
 
-from .conftest import PASSWORD, USER, Server, pip_download
+from .conftest import PASSWORD, USER, Server
 
 pytestmark = pytest.mark.integration
 

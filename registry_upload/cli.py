@@ -197,7 +197,6 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             report = uploader.upload(files)
             resolution = uploader.resolution
     except RegistryUploadError as exc:
-        progress.close()
         sys.stderr.write(f"error: {exc.message}\n")
         if exc.hint:
             sys.stderr.write(f"hint: {exc.hint}\n")

@@ -162,9 +162,9 @@ class CredentialChain:
                     )
                 )
                 continue
-            if partial is not None and found.username != partial.username:
+            if partial is not None and not found.username:
                 # A password for the username an earlier provider chose.
-                found = replace(found, username=found.username or partial.username)
+                found = replace(found, username=partial.username)
             trail.append(ProviderOutcome(provider.name, True, found.source))
             logger.info("credentials for %s from %s", target.url, found.source)
             return Resolution(target=target, credentials=found, trail=tuple(trail))

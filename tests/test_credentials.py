@@ -358,10 +358,10 @@ def test_trusted_publishing_gitlab_flow(oidc: tuple[_OIDC, str]) -> None:
     env = {"GITLAB_CI": "true", "TESTPYPI_ID_TOKEN": state.jwt}
     creds = _ask(TrustedPublishingProvider(env=env, index_url=base), url=f"{base}/legacy/")
     assert creds.source == "trusted-publishing:gitlab"
-    reason = _skip_reason(
-        TrustedPublishingProvider(env={"GITLAB_CI": "true"}, index_url=base), url=f"{base}/legacy/"
-    )
-    assert "TESTPYPI_ID_TOKEN" in reason and "id_tokens" in reason
+    missing = TrustedPublishingProvider(env={"GITLAB_CI": "true"}, index_url=base)
+    with pytest.raises(TrustedPublishingError) as info:
+        missing.provide(Target(url=f"{base}/legacy/"))
+    assert "TESTPYPI_ID_TOKEN" in str(info.value) and "id_tokens" in (info.value.hint or "")
 
 
 def test_trusted_publishing_422_shows_claims_and_fix(oidc: tuple[_OIDC, str]) -> None:
@@ -384,7 +384,10 @@ def test_trusted_publishing_422_shows_claims_and_fix(oidc: tuple[_OIDC, str]) ->
 def test_trusted_publishing_needs_id_token_permission(oidc: tuple[_OIDC, str]) -> None:
     _, base = oidc
     provider = TrustedPublishingProvider(env={"GITHUB_ACTIONS": "true"}, index_url=base)
-    assert "id-token: write" in _skip_reason(provider, url=f"{base}/legacy/")
+    with pytest.raises(TrustedPublishingError) as info:
+        provider.provide(Target(url=f"{base}/legacy/"))
+    assert info.value.code == "missing-id-token-permission"
+    assert "id-token: write" in (info.value.hint or "")
 
 
 def test_trusted_publishing_disabled_index(oidc: tuple[_OIDC, str]) -> None:

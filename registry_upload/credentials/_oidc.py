@@ -1,5 +1,8 @@
 """Trusted publishing (OIDC) for PyPI and TestPyPI.
 
+It is asked only when every earlier provider declined, so in CI a missing
+OIDC token is an error with the fix, not a silent skip.
+
 1. ``GET <index>/_/oidc/audience`` gives the audience.
 2. The CI gives an OIDC token for it: GitHub Actions through
    ``ACTIONS_ID_TOKEN_REQUEST_URL``/``_TOKEN``; GitLab CI through
@@ -140,9 +143,13 @@ class TrustedPublishingProvider:
             req_url = env.get("ACTIONS_ID_TOKEN_REQUEST_URL")
             req_token = env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
             if not req_url or not req_token:
-                raise Skip(
-                    "GitHub Actions did not provide an OIDC token: the job needs "
-                    "`permissions: id-token: write` (forked pull requests never get one)"
+                # Every earlier provider declined, so this is the last way to authenticate.
+                raise TrustedPublishingError(
+                    "GitHub Actions did not provide an OIDC token "
+                    "(ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set)",
+                    code="missing-id-token-permission",
+                    hint="Give the publishing job `permissions: id-token: write` (forked pull "
+                    "requests never get one), or provide an API token instead.",
                 )
             sep = "&" if "?" in req_url else "?"
             response = transport.get(
@@ -160,9 +167,11 @@ class TrustedPublishingProvider:
         var = re.sub(r"[^A-Z0-9_]", "_", audience.upper()) + "_ID_TOKEN"
         token = env.get(var)
         if not token:
-            raise Skip(
-                f"GitLab CI did not provide ${var}: declare it in the job as "
-                f"`id_tokens: {var}: {{aud: {audience}}}`"
+            raise TrustedPublishingError(
+                f"GitLab CI did not provide ${var}",
+                code="missing-id-token",
+                hint=f"Declare it in the publishing job: `id_tokens: {var}: {{aud: {audience}}}`, "
+                "or provide an API token instead.",
             )
         return token
 

@@ -46,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--cert", help="CA bundle to verify the registry's TLS certificate")
     up.add_argument("--client-cert", help="PEM file with a client certificate and key")
     up.add_argument("--index-url", help="simple index to check for existing files")
-    up.add_argument("--jobs", type=int, default=None, help="parallel uploads (default 8)")
+    up.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="at most N uploads in flight, added while the registry is slow (default 8)",
+    )
     up.add_argument("--attempts", type=int, default=None, help="tries per file (default 4)")
     up.add_argument("--dry-run", action="store_true", help="inspect and resolve credentials only")
     up.add_argument("--json", action="store_true", help="print the report as JSON on stdout")

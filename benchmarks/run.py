@@ -109,7 +109,7 @@ def tool_commands(which: str, url: str, files: list[str], jobs: int | None = Non
             *files,
         ]
     if which == "uv":
-        uv = shutil.which("uv") or "uv"
+        uv = uv_binary() or "uv"
         return [
             uv,
             "publish",
@@ -145,12 +145,21 @@ def tool_commands(which: str, url: str, files: list[str], jobs: int | None = Non
     raise ValueError(which)
 
 
+def uv_binary() -> str | None:
+    try:
+        import uv
+
+        return str(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
 def available(which: str) -> str | None:
     """None if the tool can run, else why not."""
     if which in ("curl", "curl (no Expect)"):
         return None if shutil.which("curl") else "curl not on PATH"
     if which == "uv":
-        return None if shutil.which("uv") else "uv not installed (pip install -e '.[test]')"
+        return None if uv_binary() else "uv not installed (pip install -e '.[test]')"
     if which == "twine":
         try:
             import twine  # noqa: F401

@@ -17,7 +17,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LocalServer", "free_port", "pip_download", "pypiserver", "wait_until_up"]
+__all__ = ["LocalServer", "free_port", "pip_download", "pypiserver", "script", "wait_until_up"]
+
+
+def script(name: str) -> str:
+    """A console script of this interpreter's environment.
+
+    Looked up beside ``sys.executable`` first: after a fresh ``pip install``
+    a version manager's shims may not be on ``PATH`` yet.
+    """
+    import shutil
+
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    return shutil.which(name) or name
 
 
 def free_port() -> int:

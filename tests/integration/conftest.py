@@ -17,6 +17,7 @@ from registry_upload._localserver import (
     LocalServer,
     free_port,
     pypiserver,
+    script,
     stop,
     wait_until_up,
 )
@@ -41,13 +42,13 @@ def pypiserver_open(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 @pytest.fixture(scope="session")
 def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if shutil.which("devpi-init") is None:
+    if shutil.which(script("devpi-init")) is None:
         pytest.fail("devpi-server is not installed: pip install -e '.[test]'")
     root = tmp_path_factory.mktemp("devpi")
     serverdir, clientdir = root / "server", root / "client"
     env = {**os.environ, "DEVPI_CLIENTDIR": str(clientdir)}
     subprocess.run(
-        ["devpi-init", "--serverdir", str(serverdir), "--root-passwd", "rootpw"],
+        [script("devpi-init"), "--serverdir", str(serverdir), "--root-passwd", "rootpw"],
         check=True,
         capture_output=True,
         env=env,
@@ -55,7 +56,15 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = free_port()
     log = open(root / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        ["devpi-server", "--serverdir", str(serverdir), "--host", "127.0.0.1", "--port", str(port)],
+        [
+            script("devpi-server"),
+            "--serverdir",
+            str(serverdir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
@@ -65,7 +74,7 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         wait_until_up(base + "/+api", proc, timeout=120)
 
         def devpi_cli(*args: str) -> None:
-            subprocess.run(["devpi", *args], check=True, capture_output=True, env=env)
+            subprocess.run([script("devpi"), *args], check=True, capture_output=True, env=env)
 
         devpi_cli("use", base)
         devpi_cli("user", "-c", USER, f"password={PASSWORD}", "email=a@example.org")

@@ -23,14 +23,16 @@ __all__ = ["LocalServer", "free_port", "pip_download", "pypiserver", "script", "
 def script(name: str) -> str:
     """A console script of this interpreter's environment.
 
-    Looked up beside ``sys.executable`` first: after a fresh ``pip install``
-    a version manager's shims may not be on ``PATH`` yet.
+    Looked up in the interpreter's scripts directory first: after a fresh
+    ``pip install`` a version manager's shims may not be on ``PATH`` yet.
     """
     import shutil
+    import sysconfig
 
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
+    for directory in (sysconfig.get_path("scripts"), str(Path(sys.executable).parent)):
+        candidate = Path(directory) / name
+        if candidate.exists():
+            return str(candidate)
     return shutil.which(name) or name
 
 

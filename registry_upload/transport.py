@@ -440,6 +440,23 @@ def _redact_url(url: str) -> str:
     return url
 
 
+# (exception class, message, hint, retryable, may have reached the registry),
+# first match wins; NewConnectionError subclasses ConnectTimeoutError, so it
+# comes first.  ``{url}`` and ``{inner}`` are filled in.
+_TRANSPORT_RULES: tuple[tuple[type[Exception], str, str, bool, bool], ...] = (
+    (ProxyError, "proxy error for {url}: {inner}",
+     "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY.", True, False),
+    (NewConnectionError, "cannot connect to {url}: {inner}",
+     "Check the repository URL, and that the registry is running.", True, False),
+    (ConnectTimeoutError, "timed out connecting to {url}",
+     "Is the host reachable?", True, False),
+    (ReadTimeoutError, "no answer from {url} within the read timeout",
+     "The registry may still be processing a large file; raise the read timeout.", True, True),
+    (ProtocolError, "connection to {url} broke: {inner}",
+     "The network or the registry dropped the connection.", True, True),
+)  # fmt: skip
+
+
 def _transport_error(exc: HTTPError, url: str, *, body_sent: bool) -> TransportError:
     """Turn a urllib3 exception into a TransportError with a useful hint."""
     inner: BaseException = exc
@@ -457,42 +474,13 @@ def _transport_error(exc: HTTPError, url: str, *, body_sent: bool) -> TransportE
         return TransportError(
             f"TLS error talking to {url}: {detail}", url=url, hint=hint, retryable=False
         )
-    if isinstance(exc, ProxyError):
-        return TransportError(
-            f"proxy error for {url}: {inner}",
-            url=url,
-            hint="Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY.",
-            retryable=True,
-        )
-    # NewConnectionError subclasses ConnectTimeoutError: test it first.
-    if isinstance(exc, NewConnectionError) or isinstance(inner, NewConnectionError):
-        return TransportError(
-            f"cannot connect to {url}: {inner}",
-            url=url,
-            hint="Check the repository URL, and that the registry is running.",
-            retryable=True,
-        )
-    if isinstance(exc, ConnectTimeoutError) or isinstance(inner, ConnectTimeoutError):
-        return TransportError(
-            f"timed out connecting to {url}",
-            url=url,
-            hint="Is the host reachable?",
-            retryable=True,
-        )
-    if isinstance(exc, ReadTimeoutError):
-        return TransportError(
-            f"no answer from {url} within the read timeout",
-            url=url,
-            hint="The registry may still be processing a large file; raise the read timeout.",
-            retryable=True,
-            body_sent=body_sent,
-        )
-    if isinstance(exc, ProtocolError):
-        return TransportError(
-            f"connection to {url} broke: {inner}",
-            url=url,
-            hint="The network or the registry dropped the connection.",
-            retryable=True,
-            body_sent=body_sent,
-        )
+    for cls, message, hint, retryable, ambiguous in _TRANSPORT_RULES:
+        if isinstance(exc, cls) or isinstance(inner, cls):
+            return TransportError(
+                message.format(url=url, inner=inner),
+                url=url,
+                hint=hint,
+                retryable=retryable,
+                body_sent=body_sent and ambiguous,
+            )
     return TransportError(f"HTTP error for {url}: {exc}", url=url, retryable=True)

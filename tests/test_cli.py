@@ -197,3 +197,29 @@ def test_tls_cert_flag(tmp_path: Path) -> None:
         assert accepted.returncode == 0, accepted.stdout + accepted.stderr
         assert list(reg.stored) == [wheel.name]
     assert_no_canary(refused.stdout, refused.stderr, accepted.stdout, accepted.stderr)
+
+
+def test_gitlab_job_token_404_explained_on_the_terminal(dist_dir: Path) -> None:
+    """Inside GitLab CI the job token answers; GitLab's 404 is explained as the allowlist."""
+    reply = Reply(404, '{"message":"404 Project Not Found"}', {"Content-Type": "application/json"})
+    with FakeRegistry(
+        path="/api/v4/projects/42/packages/pypi", default=Action("reply", reply)
+    ) as reg:
+        env = {"GITLAB_CI": "true", "CI_JOB_TOKEN": CANARY, "CI_SERVER_URL": reg.base}
+        out = run(
+            "upload",
+            "--repository-url",
+            reg.url,
+            "--attempts",
+            "1",
+            "-v",
+            str(dist_dir / "*.whl"),
+            env=env,
+        )
+    assert out.returncode == 1
+    assert "Credentials: gitlab-ci-job-token" in out.stdout
+    assert "gitlab answered 404" in out.stdout
+    assert "404 Project Not Found" in out.stdout
+    assert "job-token allowlist" in out.stdout
+    assert "Settings > CI/CD > Job token permissions" in out.stdout
+    assert_no_canary(out.stdout, out.stderr)

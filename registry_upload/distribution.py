@@ -322,9 +322,12 @@ def _same_version(a: str, b: str | Version) -> bool:
         return a == str(b)
 
 
+def _sdist_stem(p: Path) -> str:
+    return p.name[: -len(".tar.gz")] if p.name.endswith(".tar.gz") else p.name[: -len(".zip")]
+
+
 def _pick_pkg_info(p: Path, candidates: list[str]) -> str:
-    stem = p.name[: -len(".tar.gz")] if p.name.endswith(".tar.gz") else p.name[: -len(".zip")]
-    preferred = f"{stem}/PKG-INFO"
+    preferred = f"{_sdist_stem(p)}/PKG-INFO"
     if preferred in candidates:
         return preferred
     if len(candidates) == 1:
@@ -353,8 +356,13 @@ _SMALL_SDIST = 4 << 20
 _SMALL_UNPACKED = 64 << 20
 
 
-def _open_sdist_tar(p: Path) -> tarfile.TarFile:
-    """The sdist's tar, with truncation of the gzip stream detected either way."""
+def _open_sdist_tar(p: Path) -> tuple[tarfile.TarFile, bool]:
+    """The sdist's tar, and whether the whole gzip stream was already verified.
+
+    Small sdists are inflated in one call, which proves the gzip stream is
+    complete; larger ones stream through tarfile, and only a walk over every
+    header proves they are not truncated.
+    """
     if p.stat().st_size <= _SMALL_SDIST:
         raw = p.read_bytes()
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -364,8 +372,8 @@ def _open_sdist_tar(p: Path) -> tarfile.TarFile:
                 raise EOFError("compressed file ended before the end-of-stream marker")
             if inflater.unused_data.strip(b"\0"):
                 raise OSError("trailing garbage after the gzip stream")
-            return tarfile.open(fileobj=io.BytesIO(data), mode="r:")
-    return tarfile.open(p, mode="r:gz")
+            return tarfile.open(fileobj=io.BytesIO(data), mode="r:"), True
+    return tarfile.open(p, mode="r:gz"), False
 
 
 def _read_sdist(p: Path) -> tuple[bytes, str]:
@@ -379,11 +387,16 @@ def _read_sdist(p: Path) -> tuple[bytes, str]:
                 with zf.open(info) as fh:
                     data = fh.read(METADATA_SIZE_LIMIT + 1)
         else:
-            with _open_sdist_tar(p) as tf:
-                # Walking every header also proves the archive is not truncated.
-                members = {
-                    m.name.strip("/"): m for m in tf.getmembers() if _is_top_pkg_info(m.name)
-                }
+            tar, verified = _open_sdist_tar(p)
+            with tar as tf:
+                preferred = f"{_sdist_stem(p)}/PKG-INFO"
+                members: dict[str, tarfile.TarInfo] = {}
+                for m in tf:
+                    if _is_top_pkg_info(m.name):
+                        members[m.name.strip("/")] = m
+                        if verified and m.name.strip("/") == preferred:
+                            break  # the stream is known complete: no need to walk on
+                # Unverified streams are walked to the end, which proves them complete.
                 member = _pick_pkg_info(p, sorted(members))
                 tinfo = members[member]
                 if not tinfo.isfile():

@@ -187,9 +187,6 @@ class Repository:
         # GitLab, Artifactory, Nexus, pypiserver, CodeArtifact, Google and unknown ones.
         return f"{base}{path}/simple/"
 
-    def with_trailing_slash(self) -> str:
-        return _with_slash(self.url)
-
 
 def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"

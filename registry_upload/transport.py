@@ -347,33 +347,30 @@ class Transport:
         )
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
-        all_headers = {"User-Agent": self.options.user_agent, **(headers or {})}
-        try:
-            raw = self._manager(url).urlopen(
-                "GET",
-                url,
-                headers=all_headers,
-                redirect=True,
-                retries=False,
-                preload_content=False,
-            )
-        except HTTPError as exc:
-            raise _transport_error(exc, url, body_sent=False) from None
-        return self._read(raw, url, body_sent=False)
+        return self._request("GET", url, headers=headers or {}, redirect=True)
 
     def post_json(self, url: str, payload: bytes, *, headers: Mapping[str, str]) -> Response:
-        all_headers = {
-            "User-Agent": self.options.user_agent,
-            "Content-Type": "application/json",
-            **headers,
-        }
+        json_headers = {"Content-Type": "application/json", **headers}
+        return self._request("POST", url, body=payload, headers=json_headers, redirect=False)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        redirect: bool,
+        body: bytes | None = None,
+    ) -> Response:
+        """A small request whose body is in memory (index pages, token exchange)."""
+        all_headers = {"User-Agent": self.options.user_agent, **headers}
         try:
             raw = self._manager(url).urlopen(
-                "POST",
+                method,
                 url,
-                body=payload,
+                body=body,
                 headers=all_headers,
-                redirect=False,
+                redirect=redirect,
                 retries=False,
                 preload_content=False,
             )

@@ -16,7 +16,8 @@ from .conftest import PASSWORD, USER, Server
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
 
 
 def _env(server: Server) -> dict[str, str]:
@@ -26,6 +27,10 @@ def _env(server: Server) -> dict[str, str]:
         REGISTRY_UPLOAD_USERNAME=USER,
         REGISTRY_UPLOAD_PASSWORD=PASSWORD,
         HOME="/nonexistent",
+        # As in an activated virtual environment: this interpreter's scripts come first.
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        # The tox example installs registry-upload from this checkout.
+        REGISTRY_UPLOAD_SPEC=str(ROOT),
     )
     return env
 

@@ -412,7 +412,7 @@ def test_uploader_remints_before_expiry(oidc: tuple[_OIDC, str]) -> None:
     first = uploader.credentials()
     assert first is not None and state.minted == 1
     assert uploader.credentials() is first  # still fresh: no new exchange
-    uploader._credentials = Credentials(  # pretend the token is about to expire
+    uploader.session._credentials = Credentials(  # pretend the token is about to expire
         username=first.username,
         password=first.password,
         source=first.source,

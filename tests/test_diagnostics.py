@@ -21,8 +21,9 @@ from registry_upload import (
     upload,
 )
 from registry_upload._builders import make_wheel
-from registry_upload.diagnostics import RULES, classify, server_message
+from registry_upload.diagnostics import classify, server_message
 from registry_upload.errors import UploadError
+from registry_upload.registries import GENERIC_RULES, PROFILES
 from registry_upload.repository import Registry, Repository, detect_registry
 from registry_upload.transport import Response
 
@@ -271,9 +272,7 @@ def test_gitlab_job_token_404_says_everything_the_user_needs() -> None:
         "",
     )
     url = "https://gitlab.example.com" + GITLAB
-    diagnosis = classify(
-        response, url=url, filename="x.whl", credential_kind=CredentialKind.GITLAB_JOB_TOKEN
-    )
+    diagnosis = classify(response, url=url, filename="x.whl", job_token=True)
     text = str(diagnosis.error)
     assert "answered 404" in text
     assert "404 Project Not Found" in text
@@ -292,9 +291,10 @@ def test_html_bodies_are_reduced_to_text() -> None:
 
 
 def test_every_rule_has_a_meaning_and_the_table_ends_with_a_catch_all() -> None:
-    assert all(rule.meaning for rule in RULES)
-    last = RULES[-1]
-    assert last.registries == ("*",) and not last.statuses and not last.text
+    rules = [rule for p in PROFILES for rule in p.rules] + list(GENERIC_RULES)
+    assert all(rule.meaning for rule in rules)
+    last = GENERIC_RULES[-1]
+    assert not last.statuses and not last.text
 
 
 @pytest.mark.parametrize(

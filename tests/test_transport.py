@@ -130,8 +130,9 @@ def test_file_that_shrinks_while_sending_is_an_error(tmp_path: Path) -> None:
     with FakeRegistry() as reg:
         wheel.write_bytes(wheel.read_bytes()[:1000])  # replaced after inspection
         from registry_upload import Uploader
+        from registry_upload._attempt import FileUpload
 
         with Uploader(reg.url, credentials=CREDS, retry=RetryPolicy(attempts=1)) as uploader:
-            result = uploader._upload_one(dist)
+            result = FileUpload(uploader.session, dist, uploader.attempt_options).run()
     assert result.status is FileStatus.FAILED
     assert "shrank" in str(result.error)

@@ -126,5 +126,5 @@ def test_readme_demo_command() -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "pip download: 2 file(s), sha256 identical" in out.stdout
-    assert "hint: Bump the version" in out.stdout
+    assert "hint: The registry already has this very file" in out.stdout
     assert "demo: all steps as expected" in out.stdout

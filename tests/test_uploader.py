@@ -25,11 +25,10 @@ from registry_upload import (
     UploadFailedError,
     upload,
 )
-from registry_upload._builders import make_sdist, make_wheel
+from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 from registry_upload.uploader import ProgressEvent
 
 from .conftest import CANARY, assert_no_canary
-from .fakeregistry import Action, FakeRegistry, Reply
 
 CREDS = Credentials.of("user", CANARY, source="test")
 
@@ -66,9 +65,9 @@ def test_upload_stores_both_files_with_correct_digests(files: list[Path]) -> Non
         assert form["sha256_digest"] == [result.sha256]
         assert form[":action"] == ["file_upload"]
         assert "blake2_256_digest" not in form  # sha256 only by default (see README)
-    auth = reg.posts[0]["headers"]["Authorization"]
+    auth = reg.posts[0].headers["Authorization"]
     assert auth.startswith("Basic ")
-    assert reg.posts[0]["headers"]["User-Agent"].startswith("registry-upload/")
+    assert reg.posts[0].headers["User-Agent"].startswith("registry-upload/")
 
 
 def test_blake2_is_sent_when_asked(files: list[Path]) -> None:
@@ -82,7 +81,7 @@ def test_wheels_are_sent_before_sdists(files: list[Path]) -> None:
     with FakeRegistry() as reg:
         report = upload(files, reg.url, credentials=CREDS, jobs=1)
     assert [r.filename for r in report] == [p.name for p in files]
-    posted = [json.dumps(p["path"]) for p in reg.posts]
+    posted = [json.dumps(p.path) for p in reg.posts]
     assert len(posted) == 2
     assert list(reg.stored) == [files[1].name, files[0].name]
 

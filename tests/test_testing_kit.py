@@ -55,7 +55,6 @@ def test_fake_registry_counts_an_identical_reupload(tmp_path: Path) -> None:
         second = upload([wheel], reg.url, credentials=CREDS)  # identical bytes: 200 again
     assert first.ok and second.ok
     assert reg.upload_count == {wheel.name: 2}
-    assert reg.store_count == reg.upload_count
     assert [p.action for p in reg.posts_for(wheel.name)] == ["store", "store"]
     assert list(reg.stored) == [wheel.name]
     assert reg.stored[wheel.name].data == wheel.read_bytes()
@@ -71,6 +70,15 @@ def test_fake_registry_logs_scripted_replies_apart_from_uploads(tmp_path: Path) 
     assert [p.action for p in reg.posts_for(wheel.name)] == ["reply", "store"]
     assert reg.upload_count == {wheel.name: 1}  # the 503 was answered before processing
     assert reg.posts[0].headers["Authorization"].startswith("Basic ")
+
+
+def test_fake_registry_logs_a_post_cut_mid_body(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "cut", "1.0", payload_size=300_000)
+    policy = RetryPolicy(attempts=2, initial_backoff=0.01, jitter=0.0, sleep=lambda _s: None)
+    with FakeRegistry(actions=[Action("reset_mid_body")]) as reg:
+        assert upload([wheel], reg.url, credentials=CREDS, retry=policy).ok
+    assert [p.action for p in reg.posts_for(wheel.name)] == ["reset_mid_body", "store"]
+    assert reg.upload_count == {wheel.name: 1}
 
 
 def test_fake_registry_refuses_other_bytes_under_a_stored_name(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def test_reset_mid_body_is_retried_and_stored_once(files: list[Path]) -> None:
     (result,) = report.results
     assert result.status is FileStatus.UPLOADED
     assert result.attempts == 2
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
     assert len(sleeps) == 1
 
 
@@ -106,7 +106,7 @@ def test_reset_after_store_is_verified_not_resent(files: list[Path]) -> None:
     assert result.verified
     assert result.attempts == 1
     assert len(reg.posts) == 1
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
     assert sleeps == []
 
 
@@ -119,7 +119,7 @@ def test_5xx_then_success(files: list[Path], statuses: list[int]) -> None:
     (result,) = report.results
     assert result.status is FileStatus.UPLOADED
     assert result.attempts == len(statuses) + 1
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
     assert len(sleeps) == len(statuses)
 
 
@@ -140,7 +140,7 @@ def test_429_honours_retry_after(files: list[Path]) -> None:
     assert report.results[0].status is FileStatus.UPLOADED
     assert report.results[0].attempts == 2
     assert sleeps == [7.0]
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
 
 
 def test_retry_budget_exhausted_gives_server_error(files: list[Path]) -> None:
@@ -165,7 +165,7 @@ def test_slow_server_read_timeout_is_verified_not_duplicated(files: list[Path]) 
     assert result.status is FileStatus.UPLOADED
     assert result.verified
     assert len(reg.posts) == 1
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
 
 
 def test_slow_server_without_storing_is_retried(files: list[Path]) -> None:

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
@@ -201,13 +201,16 @@ class FakeRegistry:
     stored with other bytes.  With ``ssl_context`` (a server-side
     ``ssl.SSLContext``) it serves https on ``localhost``.
 
-    ``default`` and ``delay`` may be changed while it runs.
+    ``default`` and ``delay`` may be changed while it runs; ``script()``
+    queues more actions.  What it received: ``requests``, ``posts``,
+    ``posts_for(filename)``, ``upload_count``, ``stored``, and
+    ``max_in_flight`` (the most POSTs it was handling at once).
     """
 
     def __init__(
         self,
         *,
-        actions: list[Action] | None = None,
+        actions: Iterable[Action] = (),
         default: Action | None = None,
         delay: float = 0.0,
         json: bool = True,
@@ -222,7 +225,7 @@ class FakeRegistry:
         self.exists_reply = exists_reply or Reply(409, "File already exists")
         self.ssl_context = ssl_context
         self.max_in_flight = 0
-        self._actions: deque[Action] = deque(actions or [])
+        self._actions: deque[Action] = deque(actions)
         self._stored: dict[str, StoredFile] = {}
         self._uploads: Counter[str] = Counter()
         self._requests: list[RecordedRequest] = []
@@ -315,8 +318,6 @@ class FakeRegistry:
         """
         with self._lock:
             return dict(self._uploads)
-
-    store_count = upload_count  # the name older tests use
 
     @property
     def stored(self) -> dict[str, StoredFile]:

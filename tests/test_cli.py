@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from registry_upload._builders import make_sdist, make_wheel
 from registry_upload.cli import _Progress, expand, main
+from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 from registry_upload.uploader import ProgressEvent
 
 from .conftest import CANARY, assert_no_canary
-from .fakeregistry import Action, FakeRegistry, Reply
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

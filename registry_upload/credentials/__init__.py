@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -122,8 +123,32 @@ class Resolution:
     def source(self) -> str | None:
         return self.credentials.source if self.credentials else None
 
+    @property
+    def provider(self) -> str | None:
+        """The name of the provider that answered."""
+        return self.trail[-1].provider if self.credentials is not None and self.trail else None
+
     def describe(self) -> str:
         return "; ".join(str(o) for o in self.trail)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready, without the secret: who answered, as whom, until when, and the trail."""
+        creds = self.credentials
+        expires_at = creds.expires_at if creds else None
+        return {
+            "url": self.target.url,
+            "name": self.target.name,
+            "answered": creds is not None,
+            "provider": self.provider,
+            "source": creds.source if creds else None,
+            "username": creds.username if creds else None,
+            "kind": creds.kind.value if creds else None,
+            "expires_at": expires_at,
+            "expires_in": round(expires_at - time.time()) if expires_at is not None else None,
+            "details": dict(creds.details) if creds else {},
+            "trail": [outcome.to_dict() for outcome in self.trail],
+            "error": self.error.to_dict() if self.error else None,
+        }
 
     def require(self) -> Credentials:
         if self.error is not None:

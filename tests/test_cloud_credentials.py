@@ -139,7 +139,7 @@ def az_answer(expires_on: int) -> str:
 
 
 def _ask(provider: Any, url: str, **kw: Any) -> Credentials:
-    found = provider.provide(Target(url=url, **kw))
+    found: Credentials | None = provider.provide(Target(url=url, **kw))
     assert found is not None
     return found
 

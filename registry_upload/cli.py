@@ -295,6 +295,8 @@ def _cmd_auth(args: argparse.Namespace) -> int:
     if creds is not None:
         out.write(f"Answered by: {resolution.provider} (source {creds.source})\n")
         out.write(f"Username: {creds.username}\nKind: {creds.kind.value}\n")
+        if creds.details:
+            out.write("Details: " + ", ".join(f"{k}={v}" for k, v in creds.details) + "\n")
         if creds.expires_at is None:
             out.write("Expires: not known (a long-lived secret, or the issuer did not say)\n")
         else:

@@ -592,7 +592,7 @@ def test_google_cloud_detected_from_the_dmi_product_name(
 ) -> None:
     state, host = google_cloud
     product = tmp_path / "product_name"
-    product.write_text("Standard PC (Q35 + ICH9, 2009)\n")
+    product.write_text("Standard PC (Q35 + ICH9, 2009)\n")  # a machine elsewhere
     quiet = TrustedPublishingProvider(
         env={}, index_url=f"http://{host}", gce_product_file=str(product)
     )
@@ -622,6 +622,15 @@ def test_google_cloud_without_an_identity_says_what_to_do(
     with pytest.raises(TrustedPublishingError) as info:
         provider.provide(Target(url=f"http://{host}/legacy/"))
     assert info.value.status == 404 and "service account" in (info.value.hint or "")
+    # A VM (found by its DMI name or GCE_METADATA_HOST) without an identity: "not mine".
+    product = tmp_path / "product_name"
+    product.write_text("Google\n")
+    vm = TrustedPublishingProvider(
+        env={"GCE_METADATA_HOST": host}, index_url=f"http://{host}", gce_product_file=str(product)
+    )
+    assert "no identity token from the Google Cloud metadata server (404)" in _skip(
+        vm, f"http://{host}/legacy/"
+    )
     assert state.minted_with == []
 
 

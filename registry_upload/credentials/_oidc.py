@@ -46,7 +46,8 @@ _SHOWN_CLAIMS = (
 )
 _GCE_PRODUCT_FILE = "/sys/class/dmi/id/product_name"
 _GCE_PRODUCT_NAMES = {"Google", "Google Compute Engine"}
-_GCE_ENV_SIGNALS = ("GCE_METADATA_HOST", "K_SERVICE", "CLOUD_RUN_JOB", "FUNCTION_TARGET")
+_GCE_RUNTIME_SIGNALS = ("K_SERVICE", "CLOUD_RUN_JOB", "FUNCTION_TARGET")
+_GCE_ENV_SIGNALS = ("GCE_METADATA_HOST", *_GCE_RUNTIME_SIGNALS)
 _GCE_DEFAULT_HOST = "metadata.google.internal"
 _GCE_IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
 _CODE_HINTS = {
@@ -142,7 +143,11 @@ class TrustedPublishingProvider:
         try:
             audience = self._audience(transport, index)
             if where == "google-cloud":
-                jwt = _google_identity(env, audience)
+                # Only a Google-run runtime (Cloud Run, Functions) surely has an identity;
+                # on a VM found by its DMI name or GCE_METADATA_HOST (someone's workstation,
+                # a container without metadata access) a missing one is "not mine".
+                required = any(env.get(name) for name in _GCE_RUNTIME_SIGNALS)
+                jwt = _google_identity(env, audience, required=required)
             else:
                 jwt = self._oidc_token(transport, env, audience, in_github=where == "github")
             return self._mint(transport, index, jwt, where)
@@ -251,11 +256,11 @@ class TrustedPublishingProvider:
         )
 
 
-def _google_identity(env: Mapping[str, str], audience: str) -> str:
+def _google_identity(env: Mapping[str, str], audience: str, *, required: bool) -> str:
     """An identity token for ``audience`` from the Google Cloud metadata server.
 
     ``GCE_METADATA_HOST`` (as google-auth reads it) overrides the host; short
-    timeouts, no proxy.
+    timeouts, no proxy.  Unless ``required``, a failure is a :class:`Skip`.
     """
     host = env.get("GCE_METADATA_HOST") or _GCE_DEFAULT_HOST
     url = f"http://{host}{_GCE_IDENTITY_PATH}?audience={quote(audience, safe='')}&format=full"
@@ -269,6 +274,9 @@ def _google_identity(env: Mapping[str, str], audience: str) -> str:
         try:
             response = metadata.get(url, headers={"Metadata-Flavor": "Google"})
         except RegistryUploadError as exc:
+            if not required:
+                reason = f"the Google Cloud metadata server did not answer: {exc.message}"
+                raise Skip(reason) from None
             raise TrustedPublishingError(
                 f"the Google Cloud metadata server did not answer: {exc.message}",
                 code="missing-id-token",
@@ -277,6 +285,10 @@ def _google_identity(env: Mapping[str, str], audience: str) -> str:
             ) from None
     token = response.text().strip()
     if response.status != 200 or token.count(".") != 2:
+        if not required:
+            raise Skip(
+                f"no identity token from the Google Cloud metadata server ({response.status})"
+            )
         raise TrustedPublishingError(
             f"the Google Cloud metadata server gave no identity token ({response.status})",
             code="missing-id-token",

@@ -123,7 +123,7 @@ class CredentialHelperProvider:
         section = find_section(load_pypirc(self._pypirc), target)
         if section is not None and section.credential_helper:
             return section.credential_helper, f".pypirc [{section.name}] credential_helper"
-        raise Skip(f"no credential helper configured ({ENV_VAR} or .pypirc credential_helper)")
+        raise Skip(f"no credential helper configured: no {ENV_VAR}, no .pypirc credential_helper")
 
 
 def _split(command: str, where: str) -> list[str]:

@@ -65,6 +65,7 @@ class CredentialKind(str, enum.Enum):
     API_TOKEN = "api-token"
     GITLAB_JOB_TOKEN = "gitlab-job-token"
     TRUSTED_PUBLISHING = "trusted-publishing"
+    CLOUD_TOKEN = "cloud-token"
 
     def __str__(self) -> str:
         return self.value

@@ -93,10 +93,12 @@ __all__ = [
     "HTML_PAGE",
     "JSON_CONTENT_TYPE",
     "JSON_PAGE",
+    "LOCK_NAME",
     "PublishResult",
     "PublishStatus",
     "StaticIndex",
     "is_static_destination",
+    "wheel_metadata",
 ]
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ JSON_PAGE = "index.json"
 #: The media type to serve ``index.json`` with.
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 API_VERSION = "1.1"
+#: The lock file in the root and in each project directory.
 LOCK_NAME = ".registry-upload.lock"
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 _FILE_MODE = 0o644

@@ -267,16 +267,32 @@ class StaticIndex:
 
     # -- steps -----------------------------------------------------------------
 
+    def preflight(self) -> None:
+        """Raise now if publishing cannot work, before anything goes anywhere: the root
+        (or, before the first publish, its parent) must be a writable directory.
+        Writes nothing."""
+        where = self.root if self.root.exists() else self.root.parent
+        if not where.is_dir():
+            state = "is not a directory" if where.exists() else "does not exist"
+            raise UploadError(
+                f"{self.root}: cannot use it as a static index: {where} {state}",
+                hint="Check the destination path; the index directory is created on the "
+                "first publish, but its parent must exist.",
+                url=self.url,
+                registry=_REGISTRY,
+            )
+        if not os.access(where, os.W_OK | os.X_OK):
+            raise PermissionDeniedError(
+                f"{where}: cannot write to the static index: permission denied",
+                hint="Check the directory's owner and permissions (the publishing user "
+                "must be able to create files in it).",
+                url=self.url,
+                registry=_REGISTRY,
+            )
+
     def _make_dirs(self, directory: Path) -> None:
         if not self.root.is_dir():
-            if not self.root.parent.is_dir():
-                raise UploadError(
-                    f"{self.root}: cannot create the static index: "
-                    f"{self.root.parent} does not exist",
-                    hint="Create the parent directory first, or check the destination path.",
-                    url=self.url,
-                    registry=_REGISTRY,
-                )
+            self.preflight()
             self.root.mkdir(exist_ok=True)
         directory.mkdir(exist_ok=True)
 

@@ -431,10 +431,22 @@ def test_file_urls_and_paths_name_the_same_index(tmp_path: Path) -> None:
 
 def test_missing_parent_directory_is_an_error(tmp_path: Path, dists: tuple[Path, Path]) -> None:
     index = StaticIndex(tmp_path / "typo" / "simple")
+    with pytest.raises(UploadError) as preflight:
+        index.preflight()
     with pytest.raises(UploadError) as info:
         index.publish(dists[0])
-    assert "does not exist" in info.value.message and info.value.hint
+    for error in (preflight.value, info.value):
+        assert f"{tmp_path / 'typo'} does not exist" in error.message and error.hint
     assert not (tmp_path / "typo").exists()
+
+
+def test_preflight(tmp_path: Path) -> None:
+    StaticIndex(tmp_path / "new").preflight()  # created on the first publish
+    assert not (tmp_path / "new").exists(), "preflight writes nothing"
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UploadError) as info:
+        StaticIndex(tmp_path / "file").preflight()
+    assert "is not a directory" in info.value.message
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")

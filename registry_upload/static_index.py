@@ -298,24 +298,29 @@ class StaticIndex:
 
     def _place(self, dist: Distribution, directory: Path) -> PublishResult:
         target = directory / dist.filename
-        if target.exists():  # the common skip-existing case: no copy at all
-            return self._compare(dist, target, hash_file(dist.path, blake2=False).sha256)
+        if target.exists():  # the common skip-existing case: compared without a copy
+            result = self._compare(dist, target, hash_file(dist.path, blake2=False).sha256)
+            with self._locked(directory):
+                _refresh_project(directory)  # repairs pages a killed run left stale
+            return result
         staged = _Staged.create(dist, directory)
         try:
             with self._locked(directory):
+                just_stored = None
                 if target.exists():  # another run stored it while we copied
-                    return self._compare(dist, target, staged.sha256)
-                staged.commit(target)
-                _refresh_project(directory, _known_entry(dist, target, staged.sha256))
+                    result = self._compare(dist, target, staged.sha256)
+                else:
+                    staged.commit(target)
+                    just_stored = _known_entry(dist, target, staged.sha256)
+                    result = self._result(dist, target, PublishStatus.STORED, staged.sha256)
+                _refresh_project(directory, just_stored)
         finally:
             staged.discard()
-        return self._result(dist, target, PublishStatus.STORED, staged.sha256)
+        return result
 
     def _compare(self, dist: Distribution, target: Path, sha256: str) -> PublishResult:
         existing = hash_file(target, blake2=False).sha256
         if existing == sha256:
-            with self._locked(target.parent):
-                _refresh_project(target.parent)  # repairs pages a killed run left stale
             return self._result(dist, target, PublishStatus.EXISTS, sha256)
         error = FileExistsOnRegistryError(
             f"{dist.filename}: the static index already has a file with this name but "

@@ -236,6 +236,33 @@ def test_other_bytes_under_an_existing_name_are_refused(
     assert result.to_dict()["error"]["type"] == "FileExistsOnRegistryError"
 
 
+@pytest.mark.parametrize("same", [True, False])
+def test_a_file_stored_by_another_run_while_copying_is_compared(
+    published: StaticIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same: bool
+) -> None:
+    from registry_upload import static_index
+
+    ours = make_wheel(tmp_path, "Demo.Pkg", "1.1")
+    theirs_dir = tmp_path / "theirs"
+    theirs_dir.mkdir()
+    theirs = ours if same else make_wheel(theirs_dir, "Demo.Pkg", "1.1", payload_size=5)
+    create = static_index._Staged.create
+
+    def create_then_race(dist: Distribution, directory: Path) -> Any:
+        staged = create(dist, directory)
+        monkeypatch.setattr(static_index._Staged, "create", create)
+        StaticIndex(published.root).publish(theirs)  # the other run wins the race
+        return staged
+
+    monkeypatch.setattr(static_index._Staged, "create", create_then_race)
+    result = StaticIndex(published.root, lock_timeout=2).publish(ours)
+    assert result.status is (PublishStatus.EXISTS if same else PublishStatus.CONFLICT)
+    project = published.root / "demo-pkg"
+    assert sha256_of(project / ours.name) == sha256_of(theirs)
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
+    assert ours.name in published.files("demo-pkg")
+
+
 def test_invalid_file_is_refused_before_anything_is_written(
     index: StaticIndex, tmp_path: Path
 ) -> None:

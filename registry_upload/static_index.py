@@ -258,12 +258,10 @@ class StaticIndex:
             self._refresh_root()
 
     def files(self, project: str) -> dict[str, str]:
-        """The project's files as the pages list them: filename -> sha256 hex."""
-        directory = self.project_dir(project)
-        if not directory.is_dir():
-            return {}
-        with _os_errors(directory):
-            return {e.filename: e.sha256 for e in _scan(directory)}
+        """The project's files as its JSON page lists them (what installers see):
+        filename -> sha256 hex; ``{}`` for a project the index does not have."""
+        entries = _previous_entries(self.project_dir(project) / JSON_PAGE)
+        return {name: entry.sha256 for name, entry in entries.items()}
 
     # -- steps -----------------------------------------------------------------
 

@@ -260,7 +260,8 @@ def test_a_file_stored_by_another_run_while_copying_is_compared(
     project = published.root / "demo-pkg"
     assert sha256_of(project / ours.name) == sha256_of(theirs)
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
-    assert ours.name in published.files("demo-pkg")
+    assert published.files("demo-pkg")[ours.name] == sha256_of(theirs)
+    assert published.files("unknown") == {}
 
 
 def test_invalid_file_is_refused_before_anything_is_written(

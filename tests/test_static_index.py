@@ -16,6 +16,7 @@ import sys
 import threading
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -549,19 +550,62 @@ def test_pip_download_fetches_the_metadata_file(published: StaticIndex, tmp_path
     assert f"Got        {sha256_of(sidecar)}" in refused.stderr
 
 
-@pytest.fixture
-def http_root(published: StaticIndex) -> Iterator[str]:
-    """The index tree behind Python's plain static file server on loopback."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(published.root))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    served: list[str] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Negotiating(_Quiet):
+    """What the module docstring's nginx snippet does: index.json for PEP 691 clients."""
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        if self.path.endswith("/") and JSON_CONTENT_TYPE in self.headers.get("Accept", ""):
+            self.path += "index.json"
+            self.served.append(self.path)
+        return super().send_head()
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        return JSON_CONTENT_TYPE if str(path).endswith(".json") else super().guess_type(path)
+
+
+@contextmanager
+def serve(root: Path, handler: type[_Quiet]) -> Iterator[str]:
+    """``root`` behind Python's static file server on loopback, stopped on exit."""
+    factory = functools.partial(handler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), factory)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def http_root(published: StaticIndex) -> Iterator[str]:
+    with serve(published.root, _Quiet) as url:
+        yield url
+
+
+@pytest.mark.parametrize("negotiating", [False, True])
+def test_verify_reads_a_served_static_index(
+    published: StaticIndex, dists: tuple[Path, Path], negotiating: bool
+) -> None:
+    from registry_upload._verify import VerifyStatus, verify_listed
+    from registry_upload.transport import Transport, TransportOptions
+
+    _Negotiating.served = []
+    with (
+        serve(published.root, _Negotiating if negotiating else _Quiet) as url,
+        Transport(TransportOptions(proxy="")) as transport,
+    ):
+        outcome = verify_listed(
+            transport, url, "Demo.Pkg", dists[1].name, sha256_of(dists[1]), sleep=lambda s: None
+        )
+    assert outcome.status is VerifyStatus.VERIFIED and outcome.polls == 1
+    assert _Negotiating.served == (["/demo-pkg/index.json"] if negotiating else [])
 
 
 def test_a_plain_static_server_serves_it_to_pip(http_root: str, tmp_path: Path) -> None:

@@ -17,6 +17,13 @@ server or bucket can serve::
         demo-1.0-py3-none-any.whl.metadata    the wheel's METADATA, byte for byte (PEP 658)
         demo-1.0.tar.gz
 
+Use::
+
+    index = StaticIndex("file:///srv/simple/")
+    index.preflight()                       # before anything is sent anywhere
+    result = index.publish("dist/demo-1.0-py3-none-any.whl")
+    result.status                           # stored | exists (same bytes) | conflict
+
 Serving it: pip and uv read ``--index-url file:///srv/simple/`` directly (pip
 opens ``index.html`` in a ``file:`` directory).  Over HTTP, serve ``<root>`` as
 ``/simple/``: a server that answers a directory with its ``index.html`` gives

@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from packaging.utils import canonicalize_name
 
-from registry_upload._builders import make_sdist, make_wheel
 from registry_upload.distribution import Distribution
 from registry_upload.errors import (
     ConfigurationError,
@@ -40,6 +39,7 @@ from registry_upload.static_index import (
     is_static_destination,
     wheel_metadata,
 )
+from registry_upload.testing import make_sdist, make_wheel
 
 REQUIRES = "Requires-Python: >=3.8, <4"
 

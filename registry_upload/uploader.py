@@ -54,8 +54,10 @@ DEFAULT_JOBS = 8
 SLOW_FILE_SECONDS = 0.02
 
 #: One path (a ``str`` is one path, never its characters) or an iterable of paths;
-#: files or directories (a directory stands for the distributions in it).
-PathInput = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+#: files or directories (a directory stands for the distributions in it).  Already
+#: opened :class:`Distribution` objects are taken as they are (no second inspection).
+PathItem = str | os.PathLike[str] | Distribution
+PathInput = PathItem | Iterable[PathItem]
 CredentialsInput = Credentials | CredentialChain | CredentialProvider | None
 
 
@@ -307,10 +309,10 @@ def _credential_source(
     )
 
 
-def _as_paths(paths: PathInput) -> list[str | os.PathLike[str]]:
+def _as_paths(paths: PathInput) -> list[PathItem]:
     """One path or many; a directory stands for the distributions in it."""
-    if isinstance(paths, str | os.PathLike):
-        items: list[str | os.PathLike[str]] = [paths]
+    if isinstance(paths, str | os.PathLike | Distribution):
+        items: list[PathItem] = [paths]
     elif isinstance(paths, Iterable) and not isinstance(paths, bytes | dict):
         items = list(paths)
     else:
@@ -318,8 +320,11 @@ def _as_paths(paths: PathInput) -> list[str | os.PathLike[str]]:
             f"paths must be a path (str or os.PathLike) or an iterable of paths, "
             f"not {type(paths).__name__}"
         )
-    out: list[str | os.PathLike[str]] = []
+    out: list[PathItem] = []
     for item in items:
+        if isinstance(item, Distribution):
+            out.append(item)
+            continue
         if not isinstance(item, str | os.PathLike):
             raise TypeError(f"each path must be a str or os.PathLike, not {type(item).__name__}")
         if os.path.isdir(item):
@@ -330,10 +335,13 @@ def _as_paths(paths: PathInput) -> list[str | os.PathLike[str]]:
     return out
 
 
-def _open_all(paths: Iterable[str | os.PathLike[str]]) -> list[Distribution]:
+def _open_all(paths: Iterable[PathItem]) -> list[Distribution]:
     dists: list[Distribution] = []
     errors: list[DistributionError] = []
     for path in paths:
+        if isinstance(path, Distribution):
+            dists.append(path)
+            continue
         try:
             dists.append(Distribution.open(path))
         except DistributionError as exc:

@@ -19,10 +19,20 @@ from typing import Any, TextIO
 
 from ._version import __version__
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,11 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--index-url", help="simple index to check for existing files")
     up.add_argument(
         "--jobs",
-        type=int,
+        type=_positive_int,
         default=None,
         help="at most N uploads in flight, added while the registry is slow (default 8)",
     )
-    up.add_argument("--attempts", type=int, default=None, help="tries per file (default 4)")
+    up.add_argument(
+        "--attempts", type=_positive_int, default=None, help="tries per file (default 4)"
+    )
     up.add_argument("--dry-run", action="store_true", help="inspect and resolve credentials only")
     up.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     up.add_argument(
@@ -172,8 +184,7 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 def _cmd_upload(args: argparse.Namespace) -> int:
-    from .credentials import CredentialChain
-    from .errors import RegistryUploadError
+    from .errors import RegistryUploadError, UploadInterrupted
     from .retry import RetryPolicy
     from .transport import TransportOptions
     from .uploader import DEFAULT_JOBS, Uploader
@@ -183,21 +194,18 @@ def _cmd_upload(args: argparse.Namespace) -> int:
         sys.stderr.write("error: no distribution files matched\n")
         return EXIT_USAGE
     interactive = not args.non_interactive and sys.stdin is not None and sys.stdin.isatty()
-    chain = CredentialChain.default(
-        username=args.username,
-        password=args.password,
-        pypirc=args.config_file,
-        interactive=interactive,
-    )
     options = TransportOptions(ca_cert=args.cert, client_cert=args.client_cert)
     retry = RetryPolicy(attempts=args.attempts) if args.attempts else RetryPolicy()
     sizes = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
     progress = _Progress(sys.stderr, len(files), sizes)
+    out = sys.stderr if args.json else sys.stdout
     try:
         with Uploader(
             args.repository_url,
             repository=args.repository,
-            credentials=chain,
+            username=args.username,
+            password=args.password,
+            interactive=interactive,
             pypirc=args.config_file,
             index_url=args.index_url,
             skip_existing=args.skip_existing,
@@ -210,7 +218,14 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             on_event=progress if progress.enabled else None,
         ) as uploader:
-            report = uploader.upload(files)
+            try:
+                report = uploader.upload(files)
+            except UploadInterrupted as stopped:
+                _exit_on_second_interrupt()
+                progress.close()
+                _print_report(stopped.report, uploader.resolution, args, out)
+                out.write("interrupted: nothing more was started (Ctrl-C)\n")
+                return EXIT_INTERRUPTED
             resolution = uploader.resolution
     except RegistryUploadError as exc:
         sys.stderr.write(f"error: {exc.message}\n")
@@ -219,7 +234,24 @@ def _cmd_upload(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         progress.close()
-    out = sys.stderr if args.json else sys.stdout
+    _print_report(report, resolution, args, out)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _exit_on_second_interrupt() -> None:
+    """After the first Ctrl-C, a second one ends the program at once."""
+    import signal
+
+    def now(signum: int, frame: object) -> None:
+        sys.stderr.write("\ninterrupted twice: exiting now\n")
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, now)
+
+
+def _print_report(report: Any, resolution: Any, args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"Repository: {report.repository_url} ({report.registry})\n")
     if args.verbose:
         out.write(f"Credentials: {report.credential_source or 'none'}\n")
@@ -227,23 +259,34 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             for outcome in resolution.trail:
                 out.write(f"  {outcome}\n")
     for result in report:
-        detail = f"{_size(result.bytes_sent)}, {result.elapsed:.2f} s"
-        if args.verbose:
-            detail += f", {result.attempts} attempt(s)"
-            if result.verified:
-                detail += ", verified on the index"
-        out.write(f"{result.status.value.upper():9} {result.filename} ({detail})\n")
-        if result.reason and (args.verbose or result.status.value == "skipped"):
-            out.write(f"  {result.reason}\n")
-        if result.error is not None:
-            _print_error(result.error, out)
+        _print_result(result, args.verbose, out)
+    counts = report.counts()
+    extra = "".join(
+        f", {counts[status]} {status}"
+        for status in ("not-started", "interrupted", "dry-run")
+        if counts[status]
+    )
     out.write(
-        f"{report.uploaded} uploaded, {report.skipped} skipped, {report.failed} failed "
+        f"{report.uploaded} uploaded, {report.skipped} skipped, {report.failed} failed{extra} "
         f"in {report.elapsed:.2f} s\n"
     )
+    out.flush()
     if args.json:
         _print_json(report.to_dict())
-    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _print_result(result: Any, verbose: bool, out: TextIO) -> None:
+    detail = f"{_size(result.bytes_sent)}, {result.elapsed:.2f} s"
+    if verbose:
+        detail += f", {result.attempts} attempt(s)"
+        if result.verified:
+            detail += ", verified on the index"
+    out.write(f"{result.status.value.upper():11} {result.filename} ({detail})\n")
+    shown = verbose or result.status.value in ("skipped", "not-started", "interrupted")
+    if result.reason and shown:
+        out.write(f"  {result.reason}\n")
+    if result.error is not None:
+        _print_error(result.error, out)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -340,9 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
         )
+        logging.getLogger("registry_upload").setLevel(logging.DEBUG)  # per-file detail too
     commands = {"upload": _cmd_upload, "check": _cmd_check, "demo": _cmd_demo, "auth": _cmd_auth}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED

@@ -101,8 +101,9 @@ class Uploader:
 
     ``credentials``: :class:`Credentials`, a :class:`CredentialChain`, one
     :class:`CredentialProvider`, or ``None`` for the default chain (which
-    ``username``/``password`` head, as ``-u``/``-p`` do).  ``on_event``
-    receives :class:`ProgressEvent` from worker threads.
+    ``username``/``password`` head, as ``-u``/``-p`` do; ``interactive``
+    lets it prompt on a terminal).  ``on_event`` receives
+    :class:`ProgressEvent` from worker threads.
     """
 
     def __init__(
@@ -113,6 +114,7 @@ class Uploader:
         credentials: CredentialsInput = None,
         username: str | None = None,
         password: str | None = None,
+        interactive: bool = False,
         pypirc: str | os.PathLike[str] | None = None,
         index_url: str | None = None,
         skip_existing: bool = False,
@@ -145,7 +147,13 @@ class Uploader:
         )
         self.on_event = on_event
         fixed, chain = _credential_source(
-            credentials, username, password, pypirc, self.repository.url_credentials
+            credentials,
+            username,
+            password,
+            self.repository.url_credentials,
+            lambda user, secret: CredentialChain.default(
+                username=user, password=secret, pypirc=pypirc, interactive=interactive
+            ),
         )
         self._transport = Transport(self.options)
         self.session = Session(
@@ -286,10 +294,13 @@ def _credential_source(
     credentials: object,
     username: str | None,
     password: str | None,
-    pypirc: str | os.PathLike[str] | None,
     from_url: Credentials | None,
+    default_chain: Callable[[str | None, str | None], CredentialChain],
 ) -> tuple[Credentials | None, CredentialChain | None]:
-    """(fixed credentials, chain): exactly one of them is used."""
+    """(fixed credentials, chain): exactly one of them is used.
+
+    Without ``credentials``, the default chain answers, headed by ``username``
+    and ``password`` (or the ones written into the URL)."""
     if isinstance(credentials, Credentials):
         return credentials, None
     if isinstance(credentials, CredentialChain):
@@ -299,7 +310,7 @@ def _credential_source(
             return from_url, None
         if username is None and from_url is not None:
             username = from_url.username
-        return None, CredentialChain.default(username=username, password=password, pypirc=pypirc)
+        return None, default_chain(username, password)
     if isinstance(credentials, CredentialProvider):
         return None, CredentialChain([credentials])
     raise TypeError(

@@ -21,7 +21,7 @@ from ..errors import (
 from ._hints import BUMP, SAME_FILE
 from ._model import Profile, Rule
 
-__all__ = ["PYPI", "TESTPYPI", "TEST_UPLOAD_URL", "UPLOAD_URL"]
+__all__ = ["PYPI", "TESTPYPI", "TEST_UPLOAD_URL", "UPLOAD_URL", "warehouse_site"]
 
 UPLOAD_URL = "https://upload.pypi.org/legacy/"
 TEST_UPLOAD_URL = "https://test.pypi.org/legacy/"
@@ -31,6 +31,15 @@ _TOKEN = (
     "PyPI and TestPyPI tokens are different."
 )
 _UPLOAD_ENDPOINT = "Use PyPI's upload endpoint (https://upload.pypi.org/legacy/)"
+
+
+#: Upload host -> the site that serves its index and trusted publishing (/_/oidc/).
+_SITES = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
+
+
+def warehouse_site(upload_host: str) -> str | None:
+    """PyPI's or TestPyPI's site for an upload host (``None`` for any other host)."""
+    return _SITES.get(upload_host.lower())
 
 
 def _index_url(parts: SplitResult) -> str:

@@ -68,9 +68,6 @@ if TYPE_CHECKING:
         InvalidMetadataError as InvalidMetadataError,
     )
     from .errors import (
-        MetadataProblem as MetadataProblem,
-    )
-    from .errors import (
         NoCredentialsError as NoCredentialsError,
     )
     from .errors import (
@@ -170,7 +167,6 @@ _LAZY: dict[str, str] = {
     "InsecureTransportError": "errors",
     "InvalidDistributionError": "errors",
     "InvalidMetadataError": "errors",
-    "MetadataProblem": "errors",
     "NoCredentialsError": "errors",
     "PermissionDeniedError": "errors",
     "ProgressEvent": "uploader",
@@ -218,7 +214,6 @@ __all__ = [
     "InsecureTransportError",
     "InvalidDistributionError",
     "InvalidMetadataError",
-    "MetadataProblem",
     "NoCredentialsError",
     "PermissionDeniedError",
     "ProgressEvent",

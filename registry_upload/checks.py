@@ -1,9 +1,11 @@
 """``check()``: everything that would stop an upload, found before any upload.
 
 The library form of ``twine check``, stricter: archive and metadata problems
-(all of them, each with its field), filename/metadata mismatches, PEP 625
-sdist names, local versions, and the long description rendered the way PyPI
-renders it (readme-renderer, imported lazily on first use).
+(all of them, each with its code and field), unsafe archives, filename/metadata
+mismatches, PEP 625 sdist names, local versions, and the long description
+rendered the way PyPI renders it (readme-renderer, imported lazily on first
+use).  Every step is bounded: archives by member count and unpacked size (see
+``_archives``), the description by size, nesting depth and a render deadline.
 """
 
 from __future__ import annotations
@@ -11,15 +13,33 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
+import threading
 from collections.abc import Callable, Iterable
 
+from ._paths import collect_for_check
 from .distribution import Distribution
-from .errors import DistributionError, InvalidMetadataError
+from .errors import DistributionError
 from .results import CheckReport, Finding, Severity
 
-__all__ = ["check", "check_description"]
+__all__ = [
+    "RENDER_DEPTH_LIMIT",
+    "RENDER_SIZE_LIMIT",
+    "RENDER_TIMEOUT",
+    "check",
+    "check_description",
+]
 
 logger = logging.getLogger(__name__)
+
+#: Descriptions larger than this are not rendered (rendering costs about 100x
+#: their size in memory and 2-4 s per MiB); a WARNING says so.
+RENDER_SIZE_LIMIT = 1 << 20
+#: Markdown nested deeper than this (``>`` blockquotes) is refused before
+#: rendering: the renderer's time grows with the cube of the depth.
+RENDER_DEPTH_LIMIT = 100
+#: Seconds a description may take to render before it is reported as too slow.
+RENDER_TIMEOUT = 5.0
 
 _RENDER_HINT = (
     "Set Description-Content-Type to match the README (text/markdown for .md), "
@@ -28,22 +48,28 @@ _RENDER_HINT = (
 
 
 def check(
-    paths: Iterable[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     strict: bool = False,
+    attestations: bool = True,
     on_file: Callable[[str, tuple[Finding, ...]], None] | None = None,
 ) -> CheckReport:
     """Inspect every file and collect findings; never raises for a bad file.
 
-    With ``strict=True`` warnings count as errors (as ``twine check --strict``).
+    ``paths`` is one path (str or PathLike; a str is never iterated) or an
+    iterable of them, files or directories (expanded to the distributions in
+    them, see :func:`registry_upload._paths.collect`); companion ``.asc`` and
+    ``.attestation`` files are skipped.  A wrong type raises TypeError, an
+    unreadable directory UnsupportedDistributionError.  With ``strict=True``
+    warnings count as errors (as ``twine check --strict``).
+    ``attestations=False`` leaves attestation files unread.
     ``on_file(path, findings)`` is called as each file is done.
     """
     shown_paths: list[str] = []
     findings: list[Finding] = []
-    for path in paths:
-        shown = str(path)
+    for shown in collect_for_check(paths):
         shown_paths.append(shown)
-        found = tuple(_check_one(shown))
+        found = tuple(_check_one(shown, attestations))
         if strict:
             found = tuple(_as_error(f) for f in found)
         findings.extend(found)
@@ -65,40 +91,26 @@ def _as_error(finding: Finding) -> Finding:
     )
 
 
-def _check_one(path: str) -> list[Finding]:
+def _check_one(path: str, attestations: bool) -> list[Finding]:
     try:
-        dist = Distribution.open(path)
-    except InvalidMetadataError as exc:
-        return [
-            Finding(
-                code=p.code,
-                severity=Severity.ERROR,
-                path=path,
-                field=p.field,
-                message=p.message,
-                hint=exc.hint,
-            )
-            for p in exc.problems
-        ]
+        dist = Distribution.open(path, attestations=attestations)
     except DistributionError as exc:
-        code = type(exc).__name__.removesuffix("Error")
-        return [
-            Finding(
-                code=_kebab(code),
-                severity=Severity.ERROR,
-                path=path,
-                message=exc.message,
-                hint=exc.hint,
-            )
-        ]
+        return list(exc.problems) or [_untyped(path, exc)]
     found = list(dist.findings)
     found.extend(check_description(dist))
     logger.debug("checked %s: %d finding(s)", path, len(found))
     return found
 
 
-def _kebab(name: str) -> str:
-    return "".join(f"-{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+def _untyped(path: str, exc: DistributionError) -> Finding:
+    """A DistributionError raised without problems (none is, today): still one finding."""
+    return Finding(
+        code="invalid-distribution",
+        severity=Severity.ERROR,
+        path=path,
+        message=exc.message,
+        hint=exc.hint,
+    )
 
 
 def check_description(dist: Distribution) -> list[Finding]:
@@ -131,7 +143,24 @@ def check_description(dist: Distribution) -> list[Finding]:
             )
         )
     mime, params = _parse_content_type(content_type or "text/x-rst")
-    rendered, warnings = _render(description, mime, params)
+    refused = _too_costly(path, description, mime)
+    if refused is not None:
+        found.append(refused)
+        return found
+    try:
+        rendered, warnings = _render_with_deadline(description, mime, params, RENDER_TIMEOUT)
+    except TimeoutError:
+        found.append(
+            _description_error(
+                path,
+                "description-render-timeout",
+                f"the long description ({mime}) did not render within {RENDER_TIMEOUT:g} s",
+                "PyPI renders it on upload and would time out too; simplify the README "
+                "(deep nesting, huge tables) and preview it with "
+                "`python -m readme_renderer README`.",
+            )
+        )
+        return found
     if rendered is None:
         detail = "; ".join(warnings[:5]) if warnings else "no detail from the renderer"
         found.append(
@@ -157,6 +186,74 @@ def check_description(dist: Distribution) -> list[Finding]:
             for w in warnings
         )
     return found
+
+
+def _description_error(path: str, code: str, message: str, hint: str) -> Finding:
+    return Finding(
+        code=code,
+        severity=Severity.ERROR,
+        path=path,
+        field="description",
+        message=message,
+        hint=hint,
+    )
+
+
+_QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}((?:>[ \t]?)+)", re.MULTILINE)
+
+
+def _too_costly(path: str, text: str, mime: str) -> Finding | None:
+    """A finding when rendering would cost too much, found without rendering."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > RENDER_SIZE_LIMIT:
+        return Finding(
+            code="description-too-large-to-render",
+            severity=Severity.WARNING,
+            path=path,
+            field="description",
+            message=f"the long description is {size} bytes; not rendered (over the "
+            f"{RENDER_SIZE_LIMIT}-byte limit of this check), so it is unchecked",
+            hint="Preview it with `python -m readme_renderer README`; a README this large is "
+            "usually generated content that belongs in the documentation.",
+        )
+    if mime == "text/markdown":
+        depth = max((m.group(1).count(">") for m in _QUOTE_PREFIX.finditer(text)), default=0)
+        if depth > RENDER_DEPTH_LIMIT:
+            return _description_error(
+                path,
+                "description-too-deeply-nested",
+                f"the long description nests block quotes {depth} deep (the limit is "
+                f"{RENDER_DEPTH_LIMIT}); rendering it would take minutes",
+                "PyPI renders it on upload and would time out; remove the nesting.",
+            )
+    return None
+
+
+def _render_with_deadline(
+    text: str, mime: str, params: dict[str, str], timeout: float
+) -> tuple[str | None, list[str]]:
+    """Render in a daemon thread; TimeoutError when it takes longer than ``timeout``.
+
+    A render that overruns cannot be interrupted: its thread finishes in the
+    background (bounded by RENDER_SIZE_LIMIT and the nesting pre-scan).
+    """
+    outcome: list[tuple[str | None, list[str]]] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_render(text, mime, params))
+        except BaseException as exc:  # re-raised in the caller
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, name="registry-upload-render", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:

@@ -65,7 +65,7 @@ def test_check_reports_each_file_and_calls_back(tmp_path: Path) -> None:
     assert seen == [str(good), str(bad)]
     assert report.for_path(str(good)) == ()
     (finding,) = report.for_path(str(bad))
-    assert finding.code == "invalid-distribution"
+    assert finding.code == "corrupt-archive"
     assert report.to_dict()["ok"] is False
 
 

@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from registry_upload import (
     Distribution,
+    Finding,
     InvalidDistributionError,
     InvalidMetadataError,
     RegistryUploadError,
+    Severity,
     UnsupportedDistributionError,
     check,
 )
@@ -50,11 +52,12 @@ def test_form_fields_equal_twine_for_real_backends(
         ours = dist.form_fields(dist.digests(blake2=True))
         theirs = _twine_fields(path)
         # Deliberate differences (README, "Differences from twine"): metadata 2.5's
-        # Import-Name/Import-Namespace are sent, twine 7 drops them; requires_python is
-        # always sent (the built projects declare it, so it matches here).
-        only_ours = [(k, v) for k, v in ours if k in {"import_names", "import_namespaces"}]
+        # Import-Name/Import-Namespace are sent (as warehouse names them: import_name,
+        # import_namespace), twine 7 drops them; requires_python is always sent (the
+        # built projects declare it, so it matches here).
+        only_ours = [(k, v) for k, v in ours if k in {"import_name", "import_namespace"}]
         if dist.metadata_version == "2.5":
-            assert only_ours == [(k, v) for k, v in only_ours if k == "import_names"]
+            assert only_ours == [(k, v) for k, v in only_ours if k == "import_name"]
         else:
             assert not only_ours
         ours = [f for f in ours if f not in only_ours]
@@ -116,9 +119,13 @@ def test_license_file_dropped_below_metadata_24(tmp_path: Path) -> None:
 
 
 def test_import_names_sent_for_metadata_25(tmp_path: Path) -> None:
-    meta = core_metadata("imp", "1.0", metadata_version="2.5", extra="Import-Name: imp")
+    extra = "Import-Name: imp\nImport-Name: imp.sub\nImport-Namespace: ns"
+    meta = core_metadata("imp", "1.0", metadata_version="2.5", extra=extra)
     fields = Distribution.open(make_wheel(tmp_path, "imp", "1.0", metadata=meta)).form_fields()
-    assert ("import_names", "imp") in fields
+    # warehouse reads the singular names and silently drops unknown keys
+    assert [v for k, v in fields if k == "import_name"] == ["imp", "imp.sub"]
+    assert [v for k, v in fields if k == "import_namespace"] == ["ns"]
+    assert not [k for k, _ in fields if k in {"import_names", "import_namespaces"}]
 
 
 def test_attestations_are_picked_up(tmp_path: Path) -> None:
@@ -271,8 +278,14 @@ def test_non_utf8_metadata(tmp_path: Path) -> None:
     path = make_wheel(tmp_path, "latin", "1.0", metadata=meta)
     with pytest.raises(InvalidMetadataError) as info:
         Distribution.open(path)
-    assert info.value.problems[0].code == "metadata-not-utf8"
-    assert "line 4" in info.value.problems[0].message
+    (problem,) = info.value.problems
+    assert isinstance(problem, Finding)
+    assert (problem.code, problem.severity, problem.path) == (
+        "metadata-not-utf8",
+        Severity.ERROR,
+        str(path),
+    )
+    assert "line 4" in problem.message
     _assert_names_file(info.value, path)
 
 
@@ -317,14 +330,23 @@ def test_all_metadata_problems_at_once(tmp_path: Path) -> None:
     assert {f.field for f in report.errors} >= {"requires-dist", "requires-python"}
 
 
-def test_metadata_version_20_is_rejected_clearly(tmp_path: Path) -> None:
-    path = make_wheel(
-        tmp_path, "mv", "1.0", metadata=core_metadata("mv", "1.0", metadata_version="2.0")
-    )
+def test_metadata_version_20_is_accepted_with_a_warning(tmp_path: Path) -> None:
+    meta = core_metadata("mv", "1.0", metadata_version="2.0", extra="Provides-Extra: x")
+    dist = Distribution.open(make_wheel(tmp_path, "mv", "1.0", metadata=meta))
+    (warning,) = dist.findings
+    assert warning.code == "metadata-version-2.0"
+    assert warning.severity is Severity.WARNING
+    assert "PyPI and TestPyPI refuse" in warning.message
+    assert ("metadata_version", "2.0") in dist.form_fields()  # sent as the file says
+    report = check(dist.path)
+    assert report.ok and "metadata-version-2.0" in {f.code for f in report.warnings}
+
+
+def test_metadata_version_20_still_validates_the_other_fields(tmp_path: Path) -> None:
+    meta = core_metadata("mv", "1.0", metadata_version="2.0", extra="Requires-Dist: ???")
     with pytest.raises(InvalidMetadataError) as info:
-        Distribution.open(path)
-    assert [p.code for p in info.value.problems] == ["metadata-version-2.0"]
-    assert "never a published standard" in info.value.problems[0].message
+        Distribution.open(make_wheel(tmp_path, "mv", "1.0", metadata=meta))
+    assert [p.field for p in info.value.problems] == ["requires-dist"]
 
 
 def test_invalid_wheel_filename(tmp_path: Path) -> None:

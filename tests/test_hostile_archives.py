@@ -27,9 +27,9 @@ from registry_upload import (
     InvalidDistributionError,
     Severity,
     UnsupportedDistributionError,
+    _archives,
     check,
 )
-from registry_upload import _archives
 from registry_upload._builders import core_metadata, make_wheel
 from registry_upload.distribution import ATTESTATION_SIZE_LIMIT, unreadable_error
 

@@ -238,21 +238,18 @@ def _render_with_deadline(
     background (bounded by RENDER_SIZE_LIMIT and the nesting pre-scan).
     """
     outcome: list[tuple[str | None, list[str]]] = []
-    failure: list[BaseException] = []
 
     def work() -> None:
         try:
             outcome.append(_render(text, mime, params))
-        except BaseException as exc:  # re-raised in the caller
-            failure.append(exc)
+        except Exception as exc:  # a renderer crash (RecursionError on deep rst) is a failure
+            outcome.append((None, [f"the renderer failed: {type(exc).__name__}"]))
 
     worker = threading.Thread(target=work, name="registry-upload-render", daemon=True)
     worker.start()
     worker.join(timeout)
-    if worker.is_alive():
+    if worker.is_alive() or not outcome:
         raise TimeoutError
-    if failure:
-        raise failure[0]
     return outcome[0]
 
 

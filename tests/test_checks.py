@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from registry_upload import Severity, check
+import pytest
+
+from registry_upload import Severity, check, checks
 from registry_upload._builders import make_wheel
+from registry_upload.checks import RENDER_SIZE_LIMIT
 
 
 def _wheel(tmp_path: Path, ctype: str | None, description: str | None) -> Path:
@@ -79,3 +82,70 @@ def test_import_is_lazy() -> None:
         "assert 'readme_renderer' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- bounds: pathological descriptions are findings, not hangs -------------------
+
+
+def test_deeply_nested_markdown_is_refused_before_rendering(tmp_path: Path) -> None:
+    path = _wheel(tmp_path, "text/markdown", ">" * 65536 + " deep\n")
+    (error,) = check(path).errors
+    assert error.code == "description-too-deeply-nested"
+    assert "65536 deep" in error.message
+
+
+def test_moderate_markdown_nesting_still_renders(tmp_path: Path) -> None:
+    path = _wheel(tmp_path, "text/markdown", "> > > three levels\n")
+    assert check(path).ok
+
+
+def test_description_over_the_render_cap_is_a_warning(tmp_path: Path) -> None:
+    big = "word " * (RENDER_SIZE_LIMIT // 5 + 10)
+    report = check(_wheel(tmp_path, "text/markdown", big))
+    assert report.ok
+    assert [f.code for f in report.warnings] == ["description-too-large-to-render"]
+
+
+def test_slow_render_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "RENDER_TIMEOUT", 0.001)
+    path = _wheel(tmp_path, "text/markdown", "<div>" * 20000)  # about a second to render
+    (error,) = check(path).errors
+    assert error.code == "description-render-timeout"
+
+
+def test_renderer_crash_is_a_finding(tmp_path: Path) -> None:
+    deep_rst = "".join(" " * i + "x\n\n" for i in range(1000))  # docutils: RecursionError
+    (error,) = check(_wheel(tmp_path, "text/x-rst", deep_rst)).errors
+    assert error.code == "description-render-failed"
+    assert "RecursionError" in error.message
+
+
+# --- inputs: one path, directories, companions ------------------------------------
+
+
+def test_check_takes_one_str_path_without_iterating_it(tmp_path: Path) -> None:
+    path = _wheel(tmp_path, "text/markdown", "ok")
+    assert check(str(path)).paths == (str(path),)
+    assert check(path).paths == (str(path),)
+
+
+def test_check_expands_directories_and_skips_companions(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path, "text/markdown", "ok")
+    Path(f"{wheel}.asc").write_text("sig")
+    (tmp_path / "notes.txt").write_text("x")
+    report = check([tmp_path, f"{wheel}.asc"])
+    assert report.paths == (str(wheel),) and report.ok
+
+
+def test_check_reports_a_named_non_distribution_as_a_finding(tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("x")
+    (finding,) = check(other).errors
+    assert finding.code == "not-a-distribution"
+
+
+def test_check_rejects_wrong_types() -> None:
+    with pytest.raises(TypeError, match="iterable of paths"):
+        check(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="str or os.PathLike"):
+        check([b"dist/x.whl"])  # type: ignore[list-item]

@@ -398,3 +398,144 @@ def test_mutated_archives_only_raise_typed_errors(
         assert dist.form_fields()
     report = check([path])  # never raises, whatever the bytes
     assert report.paths == (str(path),)
+
+
+# --- wire names: every metadata field against warehouse's form ---------------------
+
+# RawMetadata key -> the form key warehouse's forklift reads it from
+# (warehouse/forklift/metadata.py: _FORM_TO_RAW_MAPPING, the RawMetadata keys with
+# platforms, supported_platforms, license_files, import_names, import_namespaces
+# overridden to the singular).  Unknown keys are dropped there silently.
+WAREHOUSE_FORM_KEY = {
+    "author": "author",
+    "author_email": "author_email",
+    "classifiers": "classifiers",
+    "description": "description",
+    "description_content_type": "description_content_type",
+    "download_url": "download_url",
+    "dynamic": "dynamic",
+    "home_page": "home_page",
+    "import_names": "import_name",
+    "import_namespaces": "import_namespace",
+    "keywords": "keywords",
+    "license": "license",
+    "license_expression": "license_expression",
+    "license_files": "license_file",
+    "maintainer": "maintainer",
+    "maintainer_email": "maintainer_email",
+    "metadata_version": "metadata_version",
+    "name": "name",
+    "obsoletes": "obsoletes",
+    "obsoletes_dist": "obsoletes_dist",
+    "platforms": "platform",
+    "project_urls": "project_urls",
+    "provides": "provides",
+    "provides_dist": "provides_dist",
+    "provides_extra": "provides_extra",
+    "requires": "requires",
+    "requires_dist": "requires_dist",
+    "requires_external": "requires_external",
+    "requires_python": "requires_python",
+    "summary": "summary",
+    "supported_platforms": "supported_platform",
+    "version": "version",
+}
+
+_EVERY_FIELD = """\
+Metadata-Version: 2.5
+Name: every.field
+Version: 1.0
+Platform: linux
+Platform: win32
+Supported-Platform: RedHat 7.2
+Supported-Platform: Ubuntu
+Summary: one line
+Description-Content-Type: text/plain
+Keywords: a,b
+Home-page: https://example.org
+Download-URL: https://example.org/dl
+Author: A
+Author-email: a@example.org
+Maintainer: M
+Maintainer-email: m@example.org
+License-Expression: MIT
+License-File: LICENSE
+License-File: NOTICE
+Classifier: Programming Language :: Python
+Classifier: Typing :: Typed
+Requires-Dist: a>=1
+Requires-Dist: b
+Requires-Python: >=3.9
+Requires-External: libfoo
+Requires-External: libbar
+Project-URL: Docs, https://example.org/docs
+Project-URL: Source, https://example.org/src
+Provides-Extra: x
+Provides-Extra: y
+Provides-Dist: every.field
+Provides-Dist: other
+Obsoletes-Dist: old
+Obsoletes-Dist: older
+Requires: os
+Requires: sys
+Provides: every
+Provides: field
+Obsoletes: gone
+Obsoletes: went
+Dynamic: Classifier
+Dynamic: Keywords
+Import-Name: every
+Import-Name: every.sub
+Import-Namespace: ns
+Import-Namespace: ns2
+
+Long description.
+"""
+
+
+def test_every_field_uses_warehouses_form_key(tmp_path: Path) -> None:
+    from packaging.metadata import _RAW_TO_EMAIL_MAPPING
+
+    # a field packaging learns about fails here until it is mapped above
+    assert set(WAREHOUSE_FORM_KEY) == set(_RAW_TO_EMAIL_MAPPING)
+    dist = Distribution.open(make_wheel(tmp_path, "every.field", "1.0", metadata=_EVERY_FIELD))
+    assert set(dist.metadata) == set(WAREHOUSE_FORM_KEY) - {"license"}  # License or -Expression
+    fields = dist.form_fields()
+    metadata_keys = [k for k, _ in fields[2:] if k not in {"filetype", "pyversion"}]
+    assert set(metadata_keys) == {WAREHOUSE_FORM_KEY[k] for k in dist.metadata}
+    sent = collections.defaultdict(list)
+    for key, value in fields:
+        sent[key].append(value)
+    # multiple-use fields: one form field per value, in order
+    assert sent["platform"] == ["linux", "win32"]
+    assert sent["supported_platform"] == ["RedHat 7.2", "Ubuntu"]
+    assert sent["license_file"] == ["LICENSE", "NOTICE"]
+    assert sent["classifiers"] == ["Programming Language :: Python", "Typing :: Typed"]
+    assert sent["requires_dist"] == ["a>=1", "b"]
+    assert sent["requires_external"] == ["libfoo", "libbar"]
+    assert sent["project_urls"] == [
+        "Docs, https://example.org/docs",
+        "Source, https://example.org/src",
+    ]
+    assert sent["provides_extra"] == ["x", "y"]
+    assert sent["provides_dist"] == ["every.field", "other"]
+    assert sent["obsoletes_dist"] == ["old", "older"]
+    assert sent["requires"] == ["os", "sys"]
+    assert sent["provides"] == ["every", "field"]
+    assert sent["obsoletes"] == ["gone", "went"]
+    assert sent["dynamic"] == ["Classifier", "Keywords"]
+    assert sent["import_name"] == ["every", "every.sub"]
+    assert sent["import_namespace"] == ["ns", "ns2"]
+    # single-use fields: exactly once; keywords joined as warehouse splits them
+    assert sent["keywords"] == ["a, b"]
+    assert sent["name"] == ["every.field"]
+    assert sent["description"] == ["Long description.\n"]
+    for key in ("summary", "author", "author_email", "home_page", "requires_python"):
+        assert len(sent[key]) == 1, key
+    # and nothing warehouse would drop
+    assert set(sent) <= set(WAREHOUSE_FORM_KEY.values()) | {
+        ":action",
+        "protocol_version",
+        "filetype",
+        "pyversion",
+    }

@@ -11,9 +11,12 @@ use).  Every step is bounded: archives by member count and unpacked size (see
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable
 
@@ -23,6 +26,8 @@ from .errors import DistributionError
 from .results import CheckReport, Finding, Severity
 
 __all__ = [
+    "HTML_DEPTH_LIMIT",
+    "IN_PROCESS_RENDER_LIMIT",
     "RENDER_DEPTH_LIMIT",
     "RENDER_SIZE_LIMIT",
     "RENDER_TIMEOUT",
@@ -38,6 +43,14 @@ RENDER_SIZE_LIMIT = 1 << 20
 #: Markdown nested deeper than this (``>`` blockquotes) is refused before
 #: rendering: the renderer's time grows with the cube of the depth.
 RENDER_DEPTH_LIMIT = 100
+#: Raw HTML in markdown nested deeper than this is refused before rendering: the
+#: HTML sanitizer's time grows with the square of the depth, in native code that
+#: a deadline cannot interrupt.
+HTML_DEPTH_LIMIT = 1000
+#: Descriptions larger than this are rendered in a child process that is killed at
+#: the deadline (the renderers are native code that a thread cannot interrupt, and
+#: some inputs cost them quadratic time); smaller ones render in a thread.
+IN_PROCESS_RENDER_LIMIT = 64 << 10
 #: Seconds a description may take to render before it is reported as too slow.
 RENDER_TIMEOUT = 5.0
 
@@ -148,7 +161,7 @@ def check_description(dist: Distribution) -> list[Finding]:
         found.append(refused)
         return found
     try:
-        rendered, warnings = _render_with_deadline(description, mime, params, RENDER_TIMEOUT)
+        rendered, warnings = _render_bounded(description, mime, params, RENDER_TIMEOUT)
     except TimeoutError:
         found.append(
             _description_error(
@@ -217,16 +230,83 @@ def _too_costly(path: str, text: str, mime: str) -> Finding | None:
             "usually generated content that belongs in the documentation.",
         )
     if mime == "text/markdown":
-        depth = max((m.group(1).count(">") for m in _QUOTE_PREFIX.finditer(text)), default=0)
-        if depth > RENDER_DEPTH_LIMIT:
-            return _description_error(
-                path,
-                "description-too-deeply-nested",
-                f"the long description nests block quotes {depth} deep (the limit is "
-                f"{RENDER_DEPTH_LIMIT}); rendering it would take minutes",
-                "PyPI renders it on upload and would time out; remove the nesting.",
-            )
+        quotes = max((m.group(1).count(">") for m in _QUOTE_PREFIX.finditer(text)), default=0)
+        html = _html_depth(text)
+        for what, depth, limit in (
+            ("block quotes", quotes, RENDER_DEPTH_LIMIT),
+            ("HTML elements", html, HTML_DEPTH_LIMIT),
+        ):
+            if depth > limit:
+                return _description_error(
+                    path,
+                    "description-too-deeply-nested",
+                    f"the long description nests {what} {depth} deep (the limit is {limit}); "
+                    "rendering it would take minutes",
+                    "PyPI renders it on upload and would time out; remove the nesting.",
+                )
     return None
+
+
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>")
+# Elements that never nest: void ones, and those a following sibling closes implicitly.
+_FLAT = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr", "p", "li", "dt", "dd", "option", "tr", "td", "th"}
+)
+
+
+def _html_depth(text: str) -> int:
+    """The deepest nesting of raw HTML elements (tags the sanitizer would have to stack)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closing = match.groups()
+        if self_closing or name.lower() in _FLAT:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _render_bounded(
+    text: str, mime: str, params: dict[str, str], timeout: float
+) -> tuple[str | None, list[str]]:
+    """Render under a deadline: TimeoutError when it takes longer than ``timeout``."""
+    if mime == "text/plain" or len(text) <= IN_PROCESS_RENDER_LIMIT or not sys.executable:
+        return _render_with_deadline(text, mime, params, timeout)
+    return _render_in_child(text, mime, params, timeout)
+
+
+_CHILD_RENDER = """\
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from registry_upload.checks import _render
+job = json.loads(sys.stdin.buffer.read())
+html, warnings = _render(job["text"], job["mime"], job["params"])
+sys.stdout.write(json.dumps({"ok": html is not None, "warnings": warnings}))
+"""
+
+
+def _render_in_child(
+    text: str, mime: str, params: dict[str, str], timeout: float
+) -> tuple[str | None, list[str]]:
+    """Render in ``python -I`` (killed at the deadline); only the verdict comes back."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    job = json.dumps({"text": text, "mime": mime, "params": params}).encode()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", _CHILD_RENDER, package_parent],
+            input=job,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimeoutError from None
+    if proc.returncode != 0:
+        last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        return None, [f"the renderer failed: {last[0] if last else proc.returncode}"]
+    verdict = json.loads(proc.stdout)
+    return ("" if verdict["ok"] else None), list(verdict["warnings"])
 
 
 def _render_with_deadline(
@@ -235,7 +315,9 @@ def _render_with_deadline(
     """Render in a daemon thread; TimeoutError when it takes longer than ``timeout``.
 
     A render that overruns cannot be interrupted: its thread finishes in the
-    background (bounded by RENDER_SIZE_LIMIT and the nesting pre-scan).
+    background (bounded by RENDER_SIZE_LIMIT and the nesting pre-scans).  The
+    deadline only holds for renderer code that releases the GIL (Python code
+    does; the HTML sanitizer, native, does not: the pre-scans cover it).
     """
     outcome: list[tuple[str | None, list[str]]] = []
 

@@ -106,11 +106,33 @@ def test_description_over_the_render_cap_is_a_warning(tmp_path: Path) -> None:
     assert [f.code for f in report.warnings] == ["description-too-large-to-render"]
 
 
-def test_slow_render_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checks, "RENDER_TIMEOUT", 0.001)
-    path = _wheel(tmp_path, "text/markdown", "<div>" * 20000)  # about a second to render
-    (error,) = check(path).errors
+def test_deeply_nested_html_is_refused_before_rendering(tmp_path: Path) -> None:
+    (error,) = check(_wheel(tmp_path, "text/markdown", "<div>" * 20000)).errors
+    assert error.code == "description-too-deeply-nested"
+    assert "HTML elements 20000 deep" in error.message
+
+
+def test_large_description_renders_in_a_child_process(tmp_path: Path) -> None:
+    text = "Some *markdown* and a [link](https://example.org).\n\n" * 3000
+    assert len(text) > checks.IN_PROCESS_RENDER_LIMIT
+    assert check(_wheel(tmp_path, "text/markdown", text)).ok
+
+
+def test_slow_render_in_a_child_is_killed_at_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks, "RENDER_TIMEOUT", 0.2)
+    # sibling HTML blocks: quadratic in the (native) markdown renderer, about a second
+    text = "<table><tr><td>a</td><td><b>b</b></td></tr></table>\n" * 2000
+    (error,) = check(_wheel(tmp_path, "text/markdown", text)).errors
     assert error.code == "description-render-timeout"
+
+
+def test_slow_render_in_a_thread_is_abandoned_at_the_deadline() -> None:
+    rst = "Title\n=====\n\n" + "* item with *emphasis* and ``code``\n" * 1500
+    assert len(rst) < checks.IN_PROCESS_RENDER_LIMIT
+    with pytest.raises(TimeoutError):
+        checks._render_bounded(rst, "text/x-rst", {}, 0.0001)
 
 
 def test_renderer_crash_is_a_finding(tmp_path: Path) -> None:

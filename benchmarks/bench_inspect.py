@@ -6,9 +6,10 @@
 Target: ``registry_upload.check()`` on any input up to 100 MB finishes in at
 most 10 s with a peak RSS of at most 300 MiB on this machine.  Each input is
 checked by a fresh ``python -c`` process that reports its own wall time and
-peak RSS (VmHWM from /proc, so the parent's pages are not counted); the
-script prints a table and "met" / "NOT MET" per row, and exits 1 if any row
-misses the target.
+peak RSS (VmHWM from /proc, so the parent's pages are not counted; plus the
+peak of a render child process, if one ran: an upper bound).  The script
+prints a table and "met" / "NOT MET" per row, and exits 1 if any row misses
+the target.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ t0 = time.perf_counter()
 from registry_upload import check
 report = check(sys.argv[1])
 wall = time.perf_counter() - t0
+import resource
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # a render child, if any
 codes = sorted({f.code for f in report.findings})
-print(json.dumps({"wall_s": wall, "rss_mib": hwm / 1024, "codes": codes}))
+print(json.dumps({"wall_s": wall, "rss_mib": (hwm + kids) / 1024, "codes": codes}))
 """
 
 
@@ -80,20 +83,24 @@ def sdist_many_empty_members(d: Path, count: int = 2_000_000) -> Path:
     return path
 
 
-def sdist_many_small_files(d: Path, count: int = 45_000) -> Path:
+def sdist_many_small_files(d: Path, count: int = 45_000, name: str = "wide") -> Path:
     """An sdist just under the member cap, small distinct files (not a bomb): the longest walk."""
-    path = d / "wide-1.0.tar.gz"
+    path = d / f"{name}-1.0.tar.gz"
     with tarfile.open(path, "w:gz", compresslevel=1) as tf:
-        data = core_metadata("wide", "1.0").encode()
-        info = tarfile.TarInfo("wide-1.0/PKG-INFO")
+        data = core_metadata(name, "1.0").encode()
+        info = tarfile.TarInfo(f"{name}-1.0/PKG-INFO")
         info.size = len(data)
         tf.addfile(info, io.BytesIO(data))
         for i in range(count):
             body = os.urandom(200)
-            info = tarfile.TarInfo(f"wide-1.0/src/mod{i}.py")
+            info = tarfile.TarInfo(f"{name}-1.0/src/mod{i}.py")
             info.size = len(body)
             tf.addfile(info, io.BytesIO(body))
     return path
+
+
+def sdist_over_the_member_cap(d: Path) -> Path:
+    return sdist_many_small_files(d, 200_000, name="wider")
 
 
 def sdist_gzip_bomb(d: Path, unpacked_gib: int = 4) -> Path:
@@ -112,8 +119,19 @@ def sdist_gzip_bomb(d: Path, unpacked_gib: int = 4) -> Path:
 
 
 def sdist_large_normal(d: Path) -> Path:
-    """A 100 MB sdist of incompressible data: a full, honest walk."""
-    return make_sdist(d, "large", "1.0", payload_size=100 << 20)
+    """A 100 MB sdist of incompressible data in 100 files: a full, honest walk."""
+    path = d / "large-1.0.tar.gz"
+    with tarfile.open(path, "w:gz", compresslevel=1) as tf:
+        data = core_metadata("large", "1.0").encode()
+        info = tarfile.TarInfo("large-1.0/PKG-INFO")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+        for i in range(100):
+            body = os.urandom(1 << 20)
+            info = tarfile.TarInfo(f"large-1.0/data/blob{i}.bin")
+            info.size = len(body)
+            tf.addfile(info, io.BytesIO(body))
+    return path
 
 
 def wheel_large_normal(d: Path) -> Path:
@@ -151,10 +169,24 @@ def wheel_slow_html(d: Path) -> Path:
     return _wheel_with_readme(d, "slowhtml", "<div>" * 200_000)
 
 
-def wheel_deep_rst(d: Path) -> Path:
+def wheel_sibling_html(d: Path) -> Path:
+    """Sibling HTML blocks: quadratic in the native markdown renderer; killed at the deadline."""
     return _wheel_with_readme(
-        d, "deeprst", "".join(" " * i + "x\n\n" for i in range(3000)), "text/x-rst"
+        d, "sibhtml", "<table><tr><td>a</td><td><b>b</b></td></tr></table>\n" * 19000
     )
+
+
+def wheel_deep_rst(d: Path) -> Path:
+    """Just under the rst render cap, nested 700 deep: docutils recurses out (a finding)."""
+    return _wheel_with_readme(
+        d, "deeprst", "".join(" " * i + "x\n\n" for i in range(700)), "text/x-rst"
+    )
+
+
+def wheel_rst_under_cap(d: Path) -> Path:
+    """The most reStructuredText check() renders (just under its 256 KiB cap)."""
+    para = "Title\n=====\n\nSome *emphasis*, ``code`` and `a link <https://example.org>`_.\n\n"
+    return _wheel_with_readme(d, "rstreadme", para * ((256 << 10) // len(para) - 5), "text/x-rst")
 
 
 def wheel_zip_bomb(d: Path) -> Path:
@@ -195,8 +227,9 @@ def sdist_with_zip_appended(d: Path) -> Path:
 
 
 INPUTS: dict[str, Callable[[Path], Path]] = {
-    "sdist, 2M empty members (4 MB)": sdist_many_empty_members,
+    "sdist, 2M empty members": sdist_many_empty_members,
     "sdist, 45k small files (under the cap)": sdist_many_small_files,
+    "sdist, 200k small files (over the cap)": sdist_over_the_member_cap,
     "sdist, gzip bomb (4 GiB of zeros)": sdist_gzip_bomb,
     "sdist, 100 MB normal": sdist_large_normal,
     "sdist + zip appended (polyglot, 40 MB)": sdist_with_zip_appended,
@@ -209,7 +242,9 @@ INPUTS: dict[str, Callable[[Path], Path]] = {
     "wheel, README 10 MB markdown": wheel_10mb_markdown,
     "wheel, README 1 MB markdown (rendered)": wheel_1mb_markdown,
     "wheel, README 200k nested <div>": wheel_slow_html,
-    "wheel, README rst 3000 levels deep": wheel_deep_rst,
+    "wheel, README 1 MB sibling HTML blocks": wheel_sibling_html,
+    "wheel, README rst 700 levels deep": wheel_deep_rst,
+    "wheel, README 256 KB rst (rendered)": wheel_rst_under_cap,
 }
 
 

@@ -31,15 +31,19 @@ __all__ = [
     "RENDER_DEPTH_LIMIT",
     "RENDER_SIZE_LIMIT",
     "RENDER_TIMEOUT",
+    "RST_RENDER_SIZE_LIMIT",
     "check",
     "check_description",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Descriptions larger than this are not rendered (rendering costs about 100x
-#: their size in memory and 2-4 s per MiB); a WARNING says so.
+#: Markdown and plain-text descriptions larger than this are not rendered
+#: (rendering costs about 100x their size in memory); a WARNING says so.
 RENDER_SIZE_LIMIT = 1 << 20
+#: The same for reStructuredText, which docutils renders at about 14 s and
+#: 350 MiB per MiB.
+RST_RENDER_SIZE_LIMIT = 256 << 10
 #: Markdown nested deeper than this (``>`` blockquotes) is refused before
 #: rendering: the renderer's time grows with the cube of the depth.
 RENDER_DEPTH_LIMIT = 100
@@ -218,14 +222,15 @@ _QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}((?:>[ \t]?)+)", re.MULTILINE)
 def _too_costly(path: str, text: str, mime: str) -> Finding | None:
     """A finding when rendering would cost too much, found without rendering."""
     size = len(text.encode("utf-8", "surrogatepass"))
-    if size > RENDER_SIZE_LIMIT:
+    limit = RENDER_SIZE_LIMIT if mime in ("text/markdown", "text/plain") else RST_RENDER_SIZE_LIMIT
+    if size > limit:
         return Finding(
             code="description-too-large-to-render",
             severity=Severity.WARNING,
             path=path,
             field="description",
-            message=f"the long description is {size} bytes; not rendered (over the "
-            f"{RENDER_SIZE_LIMIT}-byte limit of this check), so it is unchecked",
+            message=f"the long description ({mime}) is {size} bytes; not rendered (over the "
+            f"{limit}-byte limit of this check), so it is unchecked",
             hint="Preview it with `python -m readme_renderer README`; a README this large is "
             "usually generated content that belongs in the documentation.",
         )

@@ -135,8 +135,15 @@ def test_slow_render_in_a_thread_is_abandoned_at_the_deadline() -> None:
         checks._render_bounded(rst, "text/x-rst", {}, 0.0001)
 
 
+def test_rst_over_its_render_cap_is_a_warning(tmp_path: Path) -> None:
+    rst = "Para *one*.\n\n" * (checks.RST_RENDER_SIZE_LIMIT // 13 + 10)
+    report = check(_wheel(tmp_path, "text/x-rst", rst))
+    assert report.ok
+    assert [f.code for f in report.warnings] == ["description-too-large-to-render"]
+
+
 def test_renderer_crash_is_a_finding(tmp_path: Path) -> None:
-    deep_rst = "".join(" " * i + "x\n\n" for i in range(1000))  # docutils: RecursionError
+    deep_rst = "".join(" " * i + "x\n\n" for i in range(600))  # docutils: RecursionError
     (error,) = check(_wheel(tmp_path, "text/x-rst", deep_rst)).errors
     assert error.code == "description-render-failed"
     assert "RecursionError" in error.message

@@ -382,7 +382,8 @@ def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
                 return scan
             if unsafe_name(member.name):
                 bad_names.append(member.name)
-            tops.add(_top(member.name))
+            if top := _top(member.name):  # a "./" entry is no directory of its own
+                tops.add(top)
             _check_member(path, member, scan)
             _maybe_pkg_info(path, tf, member, scan, read_limit)
         gz.drain()  # proves the stream complete and finds what follows it

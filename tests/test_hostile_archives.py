@@ -365,3 +365,8 @@ def test_unreadable_file_on_disk(tmp_path: Path) -> None:
         assert [f.code for f in check(path).errors] == ["unreadable"]
     finally:
         path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_dot_entry_is_not_a_second_top_level_directory(tmp_path: Path) -> None:
+    dot = _tar_member(".", type=tarfile.DIRTYPE)
+    assert Distribution.open(_sdist(tmp_path, [dot])).name == "evil"

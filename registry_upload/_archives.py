@@ -32,7 +32,10 @@ __all__ = [
     "MAX_UNPACKED",
     "ArchiveRefused",
     "TarScan",
+    "many_tops",
     "scan_tar",
+    "top_directory",
+    "unsafe_name",
     "zip_entry_count",
     "zip_problems",
 ]
@@ -382,7 +385,7 @@ def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
                 return scan
             if unsafe_name(member.name):
                 bad_names.append(member.name)
-            if top := _top(member.name):  # a "./" entry is no directory of its own
+            if top := top_directory(member.name):  # a "./" entry is no directory of its own
                 tops.add(top)
             _check_member(path, member, scan)
             _maybe_pkg_info(path, tf, member, scan, read_limit)
@@ -391,11 +394,11 @@ def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
     if gz.trailing:
         scan.problems.append(_gzip_trailing(path))
     if len(tops) > 1:
-        scan.problems.append(_many_tops(path, tops))
+        scan.problems.append(many_tops(path, tops))
     return scan
 
 
-def _top(name: str) -> str:
+def top_directory(name: str) -> str:
     parts = [p for p in name.split("/") if p not in ("", ".")]
     return parts[0] if parts else ""
 
@@ -419,7 +422,7 @@ def _gzip_trailing(path: str) -> Finding:
     )
 
 
-def _many_tops(path: str, tops: set[str]) -> Finding:
+def many_tops(path: str, tops: set[str]) -> Finding:
     shown = ", ".join(repr(t) for t in sorted(tops)[:5])
     return _error(
         path,

@@ -504,9 +504,9 @@ def _read_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
 
 def _read_zip_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
     with _zip_archive(p, fh, size) as zf:
-        tops = {top for n in zf.namelist() if (top := _archives._top(n))}
+        tops = {top for n in zf.namelist() if (top := _archives.top_directory(n))}
         if len(tops) > 1:
-            raise _refuse_all(p, [_archives._many_tops(str(p), tops)])
+            raise _refuse_all(p, [_archives.many_tops(str(p), tops)])
         member = _pick_pkg_info(p, [n for n in zf.namelist() if _is_top_pkg_info(n)])
         return _read_zip_member(p, zf, member), member
 

@@ -198,11 +198,7 @@ class Distribution:
         try:
             return hash_file(self.path, blake2=blake2, md5=md5)
         except OSError as exc:
-            raise InvalidDistributionError(
-                f"{self.path}: cannot be read: {exc.strerror or exc}",
-                hint="Check that the file still exists and is readable.",
-                path=str(self.path),
-            ) from exc
+            raise unreadable_error(str(self.path), exc) from exc
 
     def form_fields(
         self, digests: Digests | None = None, *, comment: str | None = None

@@ -370,3 +370,11 @@ def test_unreadable_file_on_disk(tmp_path: Path) -> None:
 def test_dot_entry_is_not_a_second_top_level_directory(tmp_path: Path) -> None:
     dot = _tar_member(".", type=tarfile.DIRTYPE)
     assert Distribution.open(_sdist(tmp_path, [dot])).name == "evil"
+
+
+def test_digests_of_a_file_gone_since_open(tmp_path: Path) -> None:
+    dist = Distribution.open(make_wheel(tmp_path, "gone", "1.0"))
+    dist.path.unlink()
+    with pytest.raises(UnsupportedDistributionError, match="cannot be read") as info:
+        dist.digests()
+    assert [p.code for p in info.value.problems] == ["unreadable"]

@@ -12,9 +12,14 @@ from __future__ import annotations
 import errno
 import gzip
 import io
+import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
 import tarfile
+import tempfile
 import warnings
 import zipfile
 import zlib
@@ -378,3 +383,37 @@ def test_digests_of_a_file_gone_since_open(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedDistributionError, match="cannot be read") as info:
         dist.digests()
     assert [p.code for p in info.value.problems] == ["unreadable"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to an unprivileged user")
+def test_unreadable_file_as_an_unprivileged_user(tmp_path: Path) -> None:
+    # root reads any file: check a mode-000 file from a child that drops to "nobody"
+    shared = Path(tempfile.mkdtemp(prefix="ru-unreadable-"))
+    try:
+        shared.chmod(0o755)
+        path = make_wheel(shared, "locked", "1.0")
+        path.chmod(0)
+        code = (
+            "import os, sys, json\n"
+            "from registry_upload import Distribution, UnsupportedDistributionError, check\n"
+            "import registry_upload.checks\n"
+            "os.setgid(65534); os.setuid(65534)  # after the imports: stdlib may be root-only\n"
+            "try:\n"
+            "    Distribution.open(sys.argv[1])\n"
+            "except UnsupportedDistributionError as exc:\n"
+            "    print(json.dumps([exc.message, [f.code for f in check(sys.argv[1]).errors]]))\n"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        if proc.returncode != 0 and "Permission denied" in proc.stderr:
+            pytest.skip("the unprivileged user cannot import the package here")
+        message, codes = json.loads(proc.stdout)
+        assert message == f"{path}: cannot be read: permission denied"
+        assert codes == ["unreadable"]
+    finally:
+        shutil.rmtree(shared)

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -96,3 +102,34 @@ def test_unlistable_directory_is_a_typed_error() -> None:
 def test_missing_distribution_path_is_kept_for_open_to_report(tmp_path: Path) -> None:
     gone = str(tmp_path / "gone-1.0-py3-none-any.whl")
     assert collect(gone).paths == (gone,)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to an unprivileged user")
+def test_unlistable_directory_as_an_unprivileged_user() -> None:
+    shared = Path(tempfile.mkdtemp(prefix="ru-unlistable-"))
+    try:
+        locked = shared / "dist"
+        locked.mkdir(mode=0o700)
+        shared.chmod(0o755)
+        code = (
+            "import os, sys, json\n"
+            "from registry_upload import UnsupportedDistributionError\n"
+            "from registry_upload._paths import collect\n"
+            "os.setgid(65534); os.setuid(65534)  # after the imports: stdlib may be root-only\n"
+            "try:\n"
+            "    collect(sys.argv[1])\n"
+            "except UnsupportedDistributionError as exc:\n"
+            "    print(json.dumps([exc.message, [p.code for p in exc.problems]]))\n"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(locked)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        message, codes = json.loads(proc.stdout)
+        assert message == f"{locked}: cannot list the directory: permission denied"
+        assert codes == ["unreadable-directory"]
+    finally:
+        shutil.rmtree(shared)

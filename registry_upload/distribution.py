@@ -255,7 +255,11 @@ def _refuse_all(p: Path, problems: Sequence[Finding]) -> InvalidDistributionErro
         message, hint = f"{shown}: {problems[0].message}", problems[0].hint
     else:
         message = f"{shown}: {len(problems)} problems in the archive"
-        hint = "Each problem above has its own hint; " + _REBUILD[0].lower() + _REBUILD[1:]
+        hint = (
+            "The archive is malformed or unsafe (a tampered or hand-made file?); "
+            + _REBUILD[0].lower()
+            + _REBUILD[1:]
+        )
     return InvalidDistributionError(message, problems=problems, hint=hint, path=shown)
 
 

@@ -130,9 +130,7 @@ class DistributionError(RegistryUploadError):
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
         if self.problems:
-            data["problems"] = [
-                {"code": p.code, "field": p.field, "message": p.message} for p in self.problems
-            ]
+            data["problems"] = [p.to_dict() for p in self.problems]
         return data
 
 

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import __version__
@@ -22,7 +21,6 @@ from ._version import __version__
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 def _positive_int(text: str) -> int:
@@ -73,12 +71,18 @@ def _parser() -> argparse.ArgumentParser:
         help="allow credentials over plain http to a non-loopback host",
     )
     up.add_argument("--blake2", action="store_true", help="also send the blake2b-256 digest")
+    up.add_argument(
+        "--no-attestations",
+        action="store_true",
+        help="leave out the PEP 740 attestation files found beside the distributions",
+    )
     up.add_argument("--comment", help="an upload comment")
     up.add_argument("-v", "--verbose", action="store_true")
 
     chk = sub.add_parser("check", help="check distributions before uploading")
     chk.add_argument("files", nargs="+")
     chk.add_argument("--strict", action="store_true", help="warnings fail the check")
+    chk.add_argument("--no-attestations", action="store_true", help="do not read attestation files")
     chk.add_argument("--json", action="store_true")
     chk.add_argument("-v", "--verbose", action="store_true")
 
@@ -98,24 +102,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def expand(patterns: Sequence[str]) -> list[str]:
-    """Directories become their distributions; globs expand; order kept, no repeats."""
+def _globbed(patterns: Sequence[str]) -> list[str]:
+    """Globs expand (sorted); everything else is passed on as given."""
     import glob
 
     out: list[str] = []
     for pattern in patterns:
-        if os.path.isdir(pattern):
-            found = sorted(
-                str(p) for p in Path(pattern).iterdir() if p.name.endswith(_DIST_SUFFIXES)
-            )
-        elif glob.has_magic(pattern):
-            found = sorted(glob.glob(pattern))
-        else:
-            found = [pattern]
-        for item in found:
-            if item not in out:
-                out.append(item)
+        out.extend(sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern])
     return out
+
+
+def expand(patterns: Sequence[str]) -> list[str]:
+    """Globs expand, directories become their distributions; order kept, no repeats.
+
+    Raises a typed error for an unreadable directory or a file that is not a
+    distribution (companion ``.asc``/``.attestation`` files are set aside).
+    """
+    from ._paths import collect
+
+    return list(collect(_globbed(patterns)).paths)
+
+
+def _collect_files(patterns: Sequence[str]) -> list[str] | None:
+    """The distributions to upload, notes printed; ``None`` after a usage error."""
+    from ._paths import collect
+    from .errors import RegistryUploadError
+
+    try:
+        found = collect(_globbed(patterns))
+    except RegistryUploadError as exc:
+        _print_usage_error(exc)
+        return None
+    for path, reason in found.notes:
+        sys.stderr.write(f"note: {path}: {reason}\n")
+    if not found.paths:
+        sys.stderr.write("error: no distribution files matched\n")
+        return None
+    return list(found.paths)
+
+
+def _print_usage_error(exc: Any) -> None:
+    sys.stderr.write(f"error: {exc.message}\n")
+    if exc.hint:
+        sys.stderr.write(f"hint: {exc.hint}\n")
 
 
 class _Progress:
@@ -189,9 +218,8 @@ def _cmd_upload(args: argparse.Namespace) -> int:
     from .transport import TransportOptions
     from .uploader import DEFAULT_JOBS, Uploader
 
-    files = expand(args.files)
-    if not files:
-        sys.stderr.write("error: no distribution files matched\n")
+    files = _collect_files(args.files)
+    if files is None:
         return EXIT_USAGE
     interactive = not args.non_interactive and sys.stdin is not None and sys.stdin.isatty()
     options = TransportOptions(ca_cert=args.cert, client_cert=args.client_cert)
@@ -216,6 +244,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             blake2=args.blake2,
             comment=args.comment,
             dry_run=args.dry_run,
+            attestations=not args.no_attestations,
             on_event=progress if progress.enabled else None,
         ) as uploader:
             try:
@@ -228,9 +257,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
                 return EXIT_INTERRUPTED
             resolution = uploader.resolution
     except RegistryUploadError as exc:
-        sys.stderr.write(f"error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+        _print_usage_error(exc)
         return EXIT_USAGE
     finally:
         progress.close()
@@ -291,12 +318,18 @@ def _print_result(result: Any, verbose: bool, out: TextIO) -> None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .checks import check
+    from .errors import RegistryUploadError
 
-    files = expand(args.files)
-    if not files:
+    try:
+        report = check(
+            _globbed(args.files), strict=args.strict, attestations=not args.no_attestations
+        )
+    except RegistryUploadError as exc:
+        _print_usage_error(exc)
+        return EXIT_USAGE
+    if not report.paths:
         sys.stderr.write("error: no distribution files matched\n")
         return EXIT_USAGE
-    report = check(files, strict=args.strict)
     out = sys.stderr if args.json else sys.stdout
     for path in report.paths:
         found = report.for_path(path)

@@ -47,6 +47,11 @@ def _index_url(parts: SplitResult) -> str:
     return f"{parts.scheme}://{host}/simple/"
 
 
+#: Inspection warnings that warehouse turns into a 400: the never-standardised
+#: Metadata-Version 2.0, a non-PEP 625 sdist filename ("should be ..."), and a
+#: local version label.
+_REFUSES = frozenset({"metadata-version-2.0", "sdist-filename-not-normalized", "local-version"})
+
 # fmt: off
 R = Rule
 RULES = (
@@ -119,7 +124,7 @@ PYPI = Profile(
     fallback_urls=((None, r"^/legacy/?$"),),
     index_url=_index_url,
     rules=RULES,
-    accepts_metadata_2_0=False,
+    refuses=_REFUSES,
 )
 
 TESTPYPI = Profile(
@@ -128,5 +133,5 @@ TESTPYPI = Profile(
     urls=((r"^test\.pypi\.org$", None),),
     index_url=_index_url,
     rules=RULES,
-    accepts_metadata_2_0=False,
+    refuses=_REFUSES,
 )

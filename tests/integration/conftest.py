@@ -20,6 +20,7 @@ import pytest
 from registry_upload.testing import LocalRegistry, console_script, free_port, server_process
 
 USER, PASSWORD = "alice", "s3cret-pw"
+OTHER_USER, OTHER_PASSWORD = "bob", "b0b-s3cret"
 
 
 class Server(Protocol):
@@ -82,3 +83,5 @@ def _devpi_setup(base: str, env: dict[str, str]) -> None:
     devpi_cli("user", "-c", USER, f"password={PASSWORD}", "email=a@example.org")
     devpi_cli("login", USER, "--password", PASSWORD)
     devpi_cli("index", "-c", "dev", "volatile=False", "bases=")
+    # A second user, not in alice/dev's acl_upload: devpi answers 403 to her uploads.
+    devpi_cli("user", "-c", OTHER_USER, f"password={OTHER_PASSWORD}", "email=b@example.org")

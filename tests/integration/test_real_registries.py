@@ -13,6 +13,7 @@ from registry_upload import (
     Credentials,
     FileExistsOnRegistryError,
     FileStatus,
+    PermissionDeniedError,
     RepositoryNotFoundError,
     RetryPolicy,
     upload,
@@ -20,7 +21,7 @@ from registry_upload import (
 from registry_upload.repository import Registry
 from registry_upload.testing import make_wheel, pip_download
 
-from .conftest import PASSWORD, USER, Server
+from .conftest import OTHER_PASSWORD, OTHER_USER, PASSWORD, USER, Server
 
 pytestmark = pytest.mark.integration
 
@@ -65,9 +66,11 @@ def test_pypiserver_with_auth(pypiserver_auth: Server, dists: list[Path], tmp_pa
     anon = upload(dists, server.url, credentials=CredentialChain([EnvProvider({})]), retry=NO_RETRY)
     assert all(r.http_status == 401 for r in anon)
     assert "No credentials were sent" in (anon.results[0].hint or "")
-    # upload
+    # upload: the report names the registry, recognised from what it answered
     report = upload(dists, server.url, credentials=GOOD)
     assert report.ok and report.uploaded == 2, report.to_dict()
+    assert report.registry == Registry.PYPISERVER
+    assert {r.registry for r in report} == {Registry.PYPISERVER}
     assert [r.sha256 for r in report] == [_sha(p) for p in dists]
     _roundtrip(server, dists, tmp_path)
     # duplicate: pypiserver without --overwrite answers 409
@@ -101,6 +104,7 @@ def test_devpi(devpi: Server, dists: list[Path], tmp_path: Path) -> None:
     assert bad.registry == Registry.DEVPI
     report = upload(dists, server.url, credentials=GOOD)
     assert report.ok, report.to_dict()
+    assert report.registry == Registry.DEVPI
     _roundtrip(server, dists, tmp_path)
     # identical bytes again: devpi answers 200 for a non-volatile index
     again = upload(dists, server.url, credentials=GOOD, retry=NO_RETRY)
@@ -124,3 +128,20 @@ def test_devpi_wrong_index_and_conflict(devpi: Server, tmp_path: Path) -> None:
     (result,) = dup.results
     assert isinstance(result.error, FileExistsOnRegistryError), result
     assert result.http_status == 409
+
+
+def test_devpi_401_is_the_password_403_is_the_acl(devpi: Server, tmp_path: Path) -> None:
+    """A wrong password and a user outside acl_upload are different problems."""
+    wheel = make_wheel(tmp_path, "aclpkg", "1.0")
+    wrong = upload([wheel], devpi.url, credentials=Credentials.of(USER, "wrong"), retry=NO_RETRY)
+    (result,) = wrong.results
+    assert result.http_status == 401
+    assert isinstance(result.error, AuthenticationError)
+    assert "devpi login" in (result.hint or "")
+    stranger = Credentials.of(OTHER_USER, OTHER_PASSWORD)
+    refused = upload([wheel], devpi.url, credentials=stranger, retry=NO_RETRY)
+    (result,) = refused.results
+    assert result.http_status == 403
+    assert isinstance(result.error, PermissionDeniedError)
+    assert "acl_upload" in (result.hint or "")
+    assert refused.registry == Registry.DEVPI

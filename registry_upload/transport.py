@@ -757,8 +757,10 @@ class _PrefixedRaw(io.RawIOBase):
 
 
 def _done(raw: http.client.HTTPResponse) -> bool:
-    """Whether the whole body has been read (chunked or not)."""
-    return raw.isclosed() or raw.length == 0
+    """Whether the whole body has been read: all it declared, the last chunk, or up to EOF."""
+    if raw.length is not None:
+        return raw.length == 0
+    return raw.isclosed()
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -1,0 +1,1 @@
+"""Test helpers for registry_upload: loopback servers that misbehave on purpose."""

@@ -57,6 +57,8 @@ _MAX_BODY = 1 << 20
 _BODY_TIME = 30.0
 # The automatic per-attempt deadline assumes the link moves at least this many bytes/s.
 _MIN_RATE = 32 << 10
+# Large bodies are sent in slices of this size, with a look for an early answer between two.
+_SLICE = 128 << 10
 # Interim (1xx) response heads longer than this are treated as a broken answer.
 _MAX_HEAD = 64 << 10
 
@@ -547,22 +549,31 @@ class Transport:
             wait = max(0.0, deadline.left())  # 102/103: keep waiting for 100 or the answer
 
     def _send_body(self, sock: socket.socket, ex: _Exchange, deadline: _Deadline) -> bytes:
-        """Send the body, watching for an early answer; returns it (b"" when none came)."""
+        """Send the body, watching for an early answer; returns it (b"" when none came).
+
+        A small body is one write.  A large one goes in slices, and between
+        two slices a readable socket means the registry has answered (a 401
+        from the headers, say): sending stops there.
+        """
         assert ex.chunks is not None
+        length = ex.length or 0
+        step = _SLICE if length > _ONE_PIECE else max(1, length)
         chunks = ex.chunks()
         try:
             for chunk in chunks:
-                sock.settimeout(deadline.cap(self.options.read_timeout))
-                sock.sendall(chunk)
-                ex.sent += len(chunk)
-                if ex.sent < (ex.length or 0):
-                    early = _early_answer(sock, deadline)
+                view = memoryview(chunk)
+                for start in range(0, len(view), step):
+                    piece = view[start : start + step]
+                    sock.settimeout(deadline.cap(self.options.read_timeout))
+                    sock.sendall(piece)
+                    ex.sent += len(piece)
+                    early = _early_answer(sock, deadline) if ex.sent < length else b""
                     if early:
                         logger.debug(
                             "%s answered after %d of %d bytes; stopped sending",
                             ex.url,
                             ex.sent,
-                            ex.length,
+                            length,
                         )
                         return early
         finally:

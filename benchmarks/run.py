@@ -7,7 +7,8 @@
 Every tool runs as a separate process (startup included), alternating
 A B C ... each round (starting tool rotated), against servers started here:
 a sink that reads and discards bodies (answering at once, or after 50 ms per
-upload to play a registry's processing time) and a real pypiserver.  Prints
+upload to play a registry's processing time) and a real pypiserver, both from
+the public testing kit (registry_upload.testing: DiscardSink, LocalRegistry).  Prints
 a table of medians and the ratios registry_upload / each tool, and writes it
 as JSON.  A tool that is not installed is reported as missing.
 """
@@ -29,13 +30,14 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _sink import Sink  # noqa: E402
-
-from registry_upload._builders import make_sdist, make_wheel  # noqa: E402
-from registry_upload._localserver import pypiserver  # noqa: E402
+from registry_upload.testing import (  # noqa: E402
+    DiscardSink,
+    LocalRegistry,
+    make_sdist,
+    make_wheel,
+)
 
 PY = sys.executable
 USER, PASSWORD = "bench", "bench-password"
@@ -358,7 +360,7 @@ def main() -> int:
 
         if "large" not in args.skip:
             hash_inspect_memory(big, results)
-            with Sink() as sink:
+            with DiscardSink() as sink:
                 tools = {
                     name: (lambda n=name: tool_commands(n, sink.url, [str(big)]))
                     for name in ("registry_upload", "twine", "uv", "curl", "curl (no Expect)")
@@ -369,7 +371,7 @@ def main() -> int:
 
         if "small" not in args.skip:
             for delay in (0.0, args.delay_ms / 1000):
-                with Sink(delay=delay) as sink:
+                with DiscardSink(delay=delay) as sink:
                     tools = {
                         "registry_upload [jobs=1]": lambda: tool_commands(
                             "registry_upload", sink.url, small_args, jobs=1
@@ -390,7 +392,7 @@ def main() -> int:
 
         if "pypiserver" not in args.skip:
             users = {USER: PASSWORD}
-            with pypiserver(root / "pypiserver", users=users, overwrite=True) as server:
+            with LocalRegistry(root / "pypiserver", users=users, overwrite=True) as server:
                 url = server.url
                 tools = {
                     "registry_upload [default jobs]": lambda: tool_commands(

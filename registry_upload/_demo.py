@@ -1,7 +1,8 @@
 """The README's first command: a real upload round trip on this machine (private).
 
-Builds a tiny wheel and sdist, starts pypiserver (with a password) on a free
-loopback port, uploads through the library, shows how a duplicate and a
+Built on the public testing kit (``registry_upload.testing``): builds a tiny
+wheel and sdist, starts a ``LocalRegistry`` (pypiserver, with a password) on a
+free loopback port, uploads through the library, shows how a duplicate and a
 skip-existing upload come out, downloads the files back with pip and
 compares their sha256.  Lines go to ``say``; the library itself never prints.
 """
@@ -15,11 +16,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ._builders import make_sdist, make_wheel
-from ._localserver import pip_download, pypiserver
 from .checks import check
 from .credentials import Credentials
 from .retry import RetryPolicy
+from .testing import LocalRegistry, LocalRegistryError, make_sdist, make_wheel, pip_download
 from .uploader import upload
 
 __all__ = ["run_demo"]
@@ -54,10 +54,10 @@ def run_demo(say: Callable[[str], None]) -> bool:
         report = check(files)
         say(f"check: {'passed' if report.ok else 'FAILED'} ({len(report.findings)} finding(s))")
         try:
-            with pypiserver(root / "server", users={_USER: _PASSWORD}) as server:
+            with LocalRegistry(root / "server", users={_USER: _PASSWORD}) as server:
                 say(f"started pypiserver at {server.url} (user {_USER!r})")
                 return _round_trip(server.url, files, root, report.ok, say)
-        except RuntimeError as exc:
+        except LocalRegistryError as exc:
             say(f"error: {exc}")
             return False
 

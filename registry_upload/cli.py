@@ -70,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true")
     chk.add_argument("-v", "--verbose", action="store_true")
 
+    auth = sub.add_parser(
+        "auth",
+        help="say which credential provider would answer for a repository (never the secret)",
+        epilog="Exit codes: 0 a provider answered, 1 none did (or one failed), 2 usage error.",
+    )
+    auth.add_argument("url", nargs="?", help="the upload URL (default: -r, the environment, PyPI)")
+    auth.add_argument("-r", "--repository", help="a repository name from .pypirc")
+    auth.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    auth.add_argument("--json", action="store_true", help="print the answer as JSON on stdout")
+    auth.add_argument("-v", "--verbose", action="store_true")
+
     demo = sub.add_parser("demo", help="build, upload to a local pypiserver, fetch back")
     demo.add_argument("-v", "--verbose", action="store_true")
     return parser
@@ -258,6 +269,61 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def _cmd_auth(args: argparse.Namespace) -> int:
+    """Resolve credentials as an upload would, non-interactively, and say who answered."""
+    from datetime import datetime, timezone
+
+    from .credentials import CredentialChain, Target
+    from .errors import RegistryUploadError
+    from .uploader import resolve_repository
+
+    try:
+        repo, _tls = resolve_repository(
+            args.url, repository=args.repository, pypirc=args.config_file
+        )
+        chain = CredentialChain.default(pypirc=args.config_file, interactive=False)
+        resolution = chain.resolve(Target(url=repo.url, name=repo.name), record_errors=True)
+    except RegistryUploadError as exc:
+        sys.stderr.write(f"error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        return EXIT_USAGE
+    data = resolution.to_dict()
+    out = sys.stderr if args.json else sys.stdout
+    out.write(f"Repository: {repo.url} ({repo.registry})\n")
+    creds = resolution.credentials
+    if creds is not None:
+        out.write(f"Answered by: {resolution.provider} (source {creds.source})\n")
+        out.write(f"Username: {creds.username}\nKind: {creds.kind.value}\n")
+        if creds.details:
+            out.write("Details: " + ", ".join(f"{k}={v}" for k, v in creds.details) + "\n")
+        if creds.expires_at is None:
+            out.write("Expires: not known (a long-lived secret, or the issuer did not say)\n")
+        else:
+            when = datetime.fromtimestamp(creds.expires_at, tz=timezone.utc)
+            minutes = int(max(creds.expires_at - time.time(), 0) // 60)
+            out.write(
+                f"Expires: {when:%Y-%m-%d %H:%M:%S} UTC (in {minutes // 60} h {minutes % 60} min;"
+                " asked again before then)\n"
+            )
+    elif resolution.error is not None:
+        out.write(f"Failed: {resolution.trail[-1].provider}\n")
+        _print_error(resolution.error, out)
+    else:
+        out.write("No provider answered.\n")
+    out.write("Providers asked, in order:\n")
+    for outcome in resolution.trail:
+        out.write(f"  {outcome}\n")
+    if creds is None and resolution.error is None:
+        out.write(
+            "  hint: set REGISTRY_UPLOAD_PASSWORD to an API token, add the repository to "
+            "~/.pypirc, or configure a credential helper.\n"
+        )
+    if args.json:
+        _print_json(data)
+    return EXIT_OK if creds is not None else EXIT_FAILED
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
 
@@ -274,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
         )
-    commands = {"upload": _cmd_upload, "check": _cmd_check, "demo": _cmd_demo}
+    commands = {"upload": _cmd_upload, "check": _cmd_check, "demo": _cmd_demo, "auth": _cmd_auth}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

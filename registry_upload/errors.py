@@ -22,12 +22,17 @@ can catch everything with a single ``except RegistryUploadError``::
     │   ├── FileExistsOnRegistryError      the filename is taken by other bytes
     │   ├── RejectedError                  400 / 422: metadata, filename, size rules
     │   ├── RateLimitedError               429 after the retry budget
-    │   └── ServerError                    5xx after the retry budget
-    └── UploadFailedError                one or more files failed: .report
+    │   ├── ServerError                    5xx after the retry budget
+    │   └── UploadFailedError              one or more files of a batch failed: .report
+
+    KeyboardInterrupt
+    └── UploadInterrupted                Ctrl-C stopped a batch: .report (not an error)
 
 Constructors take the message positionally and every structured field by
 keyword; ``str(error)`` is the message followed by the hint, so even an
-uncaught error tells the user what to do.
+uncaught error tells the user what to do.  Every text an error carries is
+passed through the secret redactor when the error is built, so a registry
+that echoes a token cannot make an error show it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ._redact import redact
 
 if TYPE_CHECKING:
     from .results import UploadReport
@@ -62,6 +69,7 @@ __all__ = [
     "UnsupportedDistributionError",
     "UploadError",
     "UploadFailedError",
+    "UploadInterrupted",
 ]
 
 
@@ -78,9 +86,10 @@ class RegistryUploadError(Exception):
         registry: str | None = None,
         status: int | None = None,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
         self.path = path
         self.url = url
         self.registry = registry
@@ -225,7 +234,7 @@ class UploadError(RegistryUploadError):
         path: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint, path=path, url=url, registry=registry, status=status)
-        self.server_message = server_message
+        self.server_message = redact(server_message) if server_message else server_message
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -300,9 +309,43 @@ class ServerError(UploadError):
     """5xx from the registry after the retry budget was spent."""
 
 
-class UploadFailedError(RegistryUploadError):
-    """Raised by ``UploadReport.raise_for_failures()``; ``report`` has the details."""
+class UploadFailedError(UploadError):
+    """Raised by ``UploadReport.raise_for_failures()`` (and ``upload(..., raise_on_failure=True)``)
+    when a file of the batch failed; ``report`` has every file's outcome."""
 
-    def __init__(self, message: str, *, report: UploadReport, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        report: UploadReport,
+        hint: str | None = None,
+        status: int | None = None,
+        url: str | None = None,
+        registry: str | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            hint=hint,
+            status=status,
+            url=url,
+            registry=registry,
+            server_message=server_message,
+        )
+        self.report = report
+
+
+class UploadInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a batch; ``report`` says what became of every file.
+
+    A ``KeyboardInterrupt`` (so ``except Exception`` does not swallow it, and
+    an unhandled one still stops the program), raised by ``Uploader.upload()``
+    once no upload thread is left running.  Files that were not started are
+    ``not-started``; files in flight when it stopped are ``interrupted`` (the
+    registry may or may not have kept them: a re-run with skip-existing is
+    safe).
+    """
+
+    def __init__(self, report: UploadReport) -> None:
+        super().__init__("upload interrupted")
         self.report = report

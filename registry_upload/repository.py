@@ -1,114 +1,44 @@
-"""Repository: an upload URL, which registry serves it, and its simple index.
+"""Repository: an upload URL, checked once, with its origin and simple index.
 
-Registry detection from the URL happens here; detection from response
-headers (``x-gitlab-meta``, ``X-Artifactory-Id``, ...) refines it in
-:func:`detect_registry`.  Both are plain data tables.
+Which registry serves a URL is the registry model's business
+(:mod:`registry_upload.registries`); this module only parses and validates
+the URL a user gave.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from .errors import ConfigurationError
+from .registries import PYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL, Registry, profile, recognise
+
+if TYPE_CHECKING:
+    from .credentials import Credentials
 
 __all__ = [
     "PYPI_UPLOAD_URL",
     "TESTPYPI_UPLOAD_URL",
+    "Origin",
     "Registry",
     "Repository",
     "detect_registry",
     "is_loopback_host",
+    "origin_of",
 ]
 
-PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
-TESTPYPI_UPLOAD_URL = "https://test.pypi.org/legacy/"
-
-
-class Registry:
-    """Registry identifiers (plain strings, stable in JSON reports)."""
-
-    PYPI = "pypi"
-    TESTPYPI = "testpypi"
-    GITLAB = "gitlab"
-    ARTIFACTORY = "artifactory"
-    NEXUS = "nexus"
-    AZURE = "azure-artifacts"
-    CODEARTIFACT = "aws-codeartifact"
-    GOOGLE = "google-artifact-registry"
-    DEVPI = "devpi"
-    PYPISERVER = "pypiserver"
-    UNKNOWN = "unknown"
-
-
-# (registry, host regex or None, path regex or None), first match wins.
-_URL_RULES: tuple[tuple[str, str | None, str | None], ...] = (
-    (Registry.PYPI, r"^upload\.pypi\.org$|^pypi\.org$", None),
-    (Registry.TESTPYPI, r"^test\.pypi\.org$", None),
-    (Registry.GITLAB, None, r"/api/v4/projects/[^/]+/packages/pypi/?$"),
-    (Registry.ARTIFACTORY, None, r"/artifactory/api/pypi/[^/]+"),
-    (Registry.AZURE, r"^pkgs\.dev\.azure\.com$|\.pkgs\.visualstudio\.com$", r"/_packaging/"),
-    (Registry.CODEARTIFACT, r"\.codeartifact\.[a-z0-9-]+\.amazonaws\.com$", None),
-    (Registry.GOOGLE, r"-python\.pkg\.dev$", None),
-    (Registry.NEXUS, None, r"^/repository/[^/]+/?$"),
-    # Any other warehouse instance (self-hosted, staging) uploads to /legacy/.
-    (Registry.PYPI, None, r"^/legacy/?$"),
-)
-
-# (registry, header name (lower case), value regex or None)
-_HEADER_RULES: tuple[tuple[str, str, str | None], ...] = (
-    (Registry.GITLAB, "x-gitlab-meta", None),
-    (Registry.GITLAB, "www-authenticate", r"gitlab"),
-    (Registry.ARTIFACTORY, "x-artifactory-id", None),
-    (Registry.ARTIFACTORY, "x-jfrog-version", None),
-    (Registry.ARTIFACTORY, "server", r"artifactory"),
-    (Registry.NEXUS, "server", r"nexus"),
-    (Registry.AZURE, "x-vss-e2eid", None),
-    (Registry.AZURE, "x-tfs-session", None),
-    (Registry.DEVPI, "x-devpi-api-version", None),
-    (Registry.DEVPI, "x-devpi-server-version", None),
-    (Registry.PYPISERVER, "www-authenticate", r'realm="pypi"'),
-)
-
-
-# (registry, regex over a page's text): used on the upload URL's own page when
-# neither the URL nor the headers tell (pypiserver's welcome page, devpi's JSON).
-_BODY_RULES: tuple[tuple[str, str], ...] = (
-    (Registry.PYPISERVER, r"pypiserver|--overwrite"),
-    (Registry.DEVPI, r"devpi"),
-)
-
-
-def _from_url(url: str) -> str:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    for registry, host_re, path_re in _URL_RULES:
-        if host_re is not None and not re.search(host_re, host):
-            continue
-        if path_re is not None and not re.search(path_re, parts.path):
-            continue
-        return registry
-    return Registry.UNKNOWN
+#: (scheme, host, port): where credentials may go.
+Origin = tuple[str, str, int]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def detect_registry(
     url: str, headers: Mapping[str, str] | None = None, body: str | None = None
 ) -> str:
-    """The registry behind ``url``, refined by response ``headers`` and page ``body``."""
-    by_url = _from_url(url)
-    if by_url != Registry.UNKNOWN:
-        return by_url
-    lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    for registry, name, value_re in _HEADER_RULES:
-        value = lowered.get(name)
-        if value is None:
-            continue
-        if value_re is None or re.search(value_re, value, re.IGNORECASE):
-            return registry
-    for registry, body_re in _BODY_RULES:
-        if body and re.search(body_re, body, re.IGNORECASE):
-            return registry
-    return Registry.UNKNOWN
+    """The registry id behind ``url``, refined by response ``headers`` and page ``body``."""
+    return recognise(url, headers, body).id
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -124,69 +54,108 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def origin_of(url: str) -> Origin:
+    """The (scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def _invalid(url: str, why: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"repository URL {url!r} {why}",
+        hint="Use the registry's upload URL, e.g. " + PYPI_UPLOAD_URL,
+        url=url,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Repository:
-    """Where files go: the upload URL and (optionally) its .pypirc name."""
+    """Where files go: the upload URL and (optionally) its .pypirc name.
+
+    Surrounding white space is stripped.  Credentials written into the URL
+    (``https://user:token@host/``) are taken out of it: the URL never shows
+    them again, and they are used as explicit credentials
+    (:attr:`url_credentials`, source ``"url"``).
+    """
 
     url: str
     name: str | None = None
     index_url: str | None = None
+    url_credentials: Credentials | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            from .errors import ConfigurationError
-
-            raise ConfigurationError(
-                f"repository URL {self.url!r} is not an http(s) URL",
-                hint="Use the registry's upload URL, e.g. " + PYPI_UPLOAD_URL,
-                url=self.url,
-            )
-        if parts.username or parts.password:
-            # Never keep credentials inside a URL: they would reach logs and reports.
-            netloc = parts.hostname or ""
-            if parts.port:
-                netloc = f"{netloc}:{parts.port}"
-            object.__setattr__(
-                self, "url", urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-            )
+        url = self.url.strip()
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:  # a bad port or IPv6 literal
+            raise _invalid(_without_userinfo(url), f"is not a valid URL ({exc})") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise _invalid(_without_userinfo(url), "is not an http(s) URL")
+        if parts.username is not None or parts.password is not None:
+            object.__setattr__(self, "url_credentials", _userinfo_credentials(parts))
+            host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+            netloc = f"{host}:{port}" if port else host
+            url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        object.__setattr__(self, "url", url)
+        if self.index_url is not None:
+            object.__setattr__(self, "index_url", self.index_url.strip())
 
     @property
     def registry(self) -> str:
-        return _from_url(self.url)
+        """The registry id recognised from the URL alone."""
+        return recognise(self.url).id
 
     @property
     def host(self) -> str:
         return urlsplit(self.url).hostname or ""
 
     @property
+    def origin(self) -> Origin:
+        return origin_of(self.url)
+
+    @property
     def is_secure(self) -> bool:
         """HTTPS, or plain HTTP to this machine's loopback."""
-        parts = urlsplit(self.url)
-        return parts.scheme == "https" or is_loopback_host(parts.hostname)
+        return is_secure_url(self.url)
 
     def simple_index_url(self, registry: str | None = None) -> str:
         """The PEP 503/691 simple index matching this upload URL.
 
-        Known registries get their documented layout; others the common
-        ``<upload URL>/simple/`` convention.  ``index_url`` overrides both.
+        The registry's profile knows its layout (devpi uses ``+simple/``,
+        PyPI another host); ``index_url`` overrides it.
         """
         if self.index_url:
-            return _with_slash(self.index_url)
-        registry = registry or self.registry
-        parts = urlsplit(self.url)
-        base = f"{parts.scheme}://{parts.netloc}"
-        path = parts.path.rstrip("/")
-        if registry in (Registry.PYPI, Registry.TESTPYPI):
-            host = "pypi.org" if parts.hostname == "upload.pypi.org" else parts.netloc
-            return f"{parts.scheme}://{host}/simple/"
-        if registry == Registry.DEVPI:
-            return f"{base}{path}/+simple/"
-        if registry == Registry.AZURE:
-            return f"{base}{re.sub(r'/upload$', '', path)}/simple/"
-        # GitLab, Artifactory, Nexus, pypiserver, CodeArtifact, Google and unknown ones.
-        return f"{base}{path}/simple/"
+            return self.index_url if self.index_url.endswith("/") else self.index_url + "/"
+        chosen = profile(registry) if registry else recognise(self.url)
+        return chosen.index_url(urlsplit(self.url))
 
 
-def _with_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
+def is_secure_url(url: str) -> bool:
+    """HTTPS, or plain HTTP to this machine's loopback."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or is_loopback_host(parts.hostname)
+
+
+def _without_userinfo(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{tail}"
+
+
+def _userinfo_credentials(parts: object) -> Credentials:
+    from .credentials import Credentials
+
+    username = unquote(getattr(parts, "username", None) or "")
+    password = unquote(getattr(parts, "password", None) or "")
+    # A username alone (https://alice@host/) is passed on to the chain (keyring, prompt).
+    return Credentials.of(username, password, source="url")

@@ -9,15 +9,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .errors import RegistryUploadError, UploadFailedError
 
 __all__ = [
     "CheckReport",
+    "EventKind",
     "FileResult",
     "FileStatus",
     "Finding",
+    "ProgressEvent",
     "Severity",
     "UploadReport",
 ]
@@ -91,15 +93,32 @@ class CheckReport:
 
 
 class FileStatus(str, enum.Enum):
-    """What became of one file."""
+    """What became of one file.
+
+    ``NOT_STARTED``: the batch stopped (Ctrl-C, an unreachable registry)
+    before this file was sent.  ``INTERRUPTED``: the file was being sent when
+    the batch was interrupted; whether the registry kept it is unknown.
+    """
 
     UPLOADED = "uploaded"
     SKIPPED = "skipped"
     FAILED = "failed"
     DRY_RUN = "dry-run"
+    NOT_STARTED = "not-started"
+    INTERRUPTED = "interrupted"
 
     def __str__(self) -> str:
         return self.value
+
+    def __repr__(self) -> str:
+        return f"FileStatus.{self.name}"
+
+    @property
+    def ok(self) -> bool:
+        return self in _OK_STATUSES
+
+
+_OK_STATUSES = frozenset({FileStatus.UPLOADED, FileStatus.SKIPPED, FileStatus.DRY_RUN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +148,31 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is not FileStatus.FAILED
+        return self.status.ok
 
     @property
     def hint(self) -> str | None:
         return self.error.hint if self.error is not None else None
+
+    def __str__(self) -> str:
+        detail = f"HTTP {self.http_status}, " if self.http_status else ""
+        line = f"{self.status}: {self.filename} ({detail}{self.attempts} attempt(s))"
+        if self.error is not None:
+            line += f": {self.error.message}"
+        elif self.reason:
+            line += f": {self.reason}"
+        return line
+
+    def __repr__(self) -> str:
+        fields = [f"{self.filename!r}", f"status={self.status!r}"]
+        if self.http_status is not None:
+            fields.append(f"http_status={self.http_status}")
+        fields.append(f"attempts={self.attempts}")
+        if self.verified:
+            fields.append("verified=True")
+        if self.error is not None:
+            fields.append(f"error={self.error!r}")
+        return f"FileResult({', '.join(fields)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,6 +204,22 @@ class UploadReport:
     results: tuple[FileResult, ...]
     credential_source: str | None = None
     elapsed: float = 0.0
+    #: The batch was stopped by Ctrl-C: some files are ``not-started`` or ``interrupted``.
+    interrupted: bool = False
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{n} {status}" for status, n in self.counts().items() if n)
+        return f"{self.registry} {self.repository_url}: {counts or 'no files'}"
+
+    def __repr__(self) -> str:
+        return (
+            f"UploadReport({self.repository_url!r}, registry={self.registry!r}, "
+            f"ok={self.ok}, {len(self.results)} file(s))"
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many files ended in each status, every status listed."""
+        return {status.value: self._count(status) for status in FileStatus}
 
     def __iter__(self) -> Iterator[FileResult]:
         return iter(self.results)
@@ -202,10 +257,15 @@ class UploadReport:
             return
         first = failures[0]
         names = ", ".join(r.filename for r in failures)
+        error = first.error
         raise UploadFailedError(
             f"{len(failures)} of {len(self.results)} file(s) failed to upload: {names}",
             report=self,
             hint=first.hint,
+            status=first.http_status,
+            url=self.repository_url,
+            registry=self.registry,
+            server_message=getattr(error, "server_message", None),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -215,11 +275,22 @@ class UploadReport:
             "registry": self.registry,
             "credential_source": self.credential_source,
             "elapsed": round(self.elapsed, 6),
-            "counts": {
-                "uploaded": self.uploaded,
-                "skipped": self.skipped,
-                "failed": self.failed,
-                "total": len(self.results),
-            },
+            "interrupted": self.interrupted,
+            "counts": {**self.counts(), "total": len(self.results)},
             "results": [r.to_dict() for r in self.results],
         }
+
+
+EventKind = Literal["started", "progress", "retrying", "finished"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """Reported to ``on_event`` (from worker threads) as files move along."""
+
+    kind: EventKind
+    filename: str
+    bytes_sent: int = 0
+    total_bytes: int = 0
+    attempt: int = 1
+    result: FileResult | None = None

@@ -1,4 +1,4 @@
-"""RetryPolicy: what is retried, how often, how long to wait (on tenacity).
+"""RetryPolicy: what is retried, how often, how long to wait.
 
 Retried: connection failures and timeouts, 5xx, 429 (``Retry-After``
 honoured, up to a cap).  Never retried blindly: an attempt that may have
@@ -13,12 +13,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .errors import UploadError
-
-if TYPE_CHECKING:
-    import tenacity
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -58,59 +55,48 @@ class RetryPolicy:
         base: float = min(self.max_backoff, self.initial_backoff * 2.0 ** max(0, attempt - 1))
         return base + random.uniform(0, self.jitter)
 
+    def delay(
+        self, attempt: int, *, retry_after: float | None = None, elapsed: float = 0.0
+    ) -> float | None:
+        """Seconds to wait after failed attempt number ``attempt``, or ``None`` to give up.
+
+        ``elapsed`` is the time spent on this file so far (``total_timeout``
+        bounds it); a server's ``Retry-After`` wins over the backoff, capped at
+        ``max_retry_after``.
+        """
+        if attempt >= self.attempts or elapsed >= self.total_timeout:
+            return None
+        if retry_after is not None:
+            return float(min(retry_after, self.max_retry_after))
+        return self.backoff(attempt)
+
     def call(self, fn: Callable[[], T], *, label: str) -> T:
         """Run ``fn`` until it returns; it raises :class:`Retryable` to ask for another go.
 
-        The first attempt runs directly; tenacity (imported then) takes over
-        only when a retry is needed, replaying the first failure so attempt
-        numbers, waits and log lines are the same as if it had run them all.
-        ``total_timeout`` counts from that first failure.
+        The uploader runs its own per-file state machine on :meth:`delay`; this
+        is the same policy for callers with a plain function.
         """
-        try:
-            return fn()
-        except Retryable as exc:
-            first = exc
-        if self.attempts <= 1:
-            raise first
-        import tenacity
-
-        replayed = False
-
-        def attempt() -> T:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                raise first
-            return fn()
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, Retryable) and exc.retry_after is not None:
-                return float(min(exc.retry_after, self.max_retry_after))
-            return self.backoff(state.attempt_number)
-
-        def log(state: tenacity.RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            delay = state.next_action.sleep if state.next_action else 0.0
-            logger.warning(
-                "%s: attempt %d of %d failed (%s); retrying in %.1f s",
-                label,
-                state.attempt_number,
-                self.attempts,
-                exc.error.message if isinstance(exc, Retryable) else exc,
-                delay,
-            )
-
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max(1, self.attempts))
-            | tenacity.stop_after_delay(self.total_timeout),
-            wait=wait,
-            retry=tenacity.retry_if_exception_type(Retryable),
-            before_sleep=log,
-            reraise=True,
-            sleep=self.sleep,
-        )
-        return retrying(attempt)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except Retryable as exc:
+                wait = self.delay(
+                    attempt, retry_after=exc.retry_after, elapsed=time.monotonic() - started
+                )
+                if wait is None:
+                    raise
+                logger.debug(
+                    "%s: attempt %d of %d failed (%s); retrying in %.1f s",
+                    label,
+                    attempt,
+                    self.attempts,
+                    exc.error.message,
+                    wait,
+                )
+                self.sleep(wait)
 
 
 class Retryable(Exception):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from registry_upload import Severity, check
-from registry_upload._builders import make_wheel
+from registry_upload.testing import make_wheel
 
 
 def _wheel(tmp_path: Path, ctype: str | None, description: str | None) -> Path:

@@ -412,7 +412,7 @@ def test_uploader_remints_before_expiry(oidc: tuple[_OIDC, str]) -> None:
     first = uploader.credentials()
     assert first is not None and state.minted == 1
     assert uploader.credentials() is first  # still fresh: no new exchange
-    uploader._credentials = Credentials(  # pretend the token is about to expire
+    uploader.session._credentials = Credentials(  # pretend the token is about to expire
         username=first.username,
         password=first.password,
         source=first.source,
@@ -436,6 +436,10 @@ def test_default_order_is_documented() -> None:
         "pypirc",
         "netrc",
         "keyring",
+        "credential-helper",
+        "aws-codeartifact",
+        "google-artifact-registry",
+        "azure-artifacts",
         "gitlab-ci-job-token",
         "trusted-publishing",
         "prompt",

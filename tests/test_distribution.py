@@ -12,8 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from registry_upload import (
     Distribution,
@@ -23,8 +22,8 @@ from registry_upload import (
     UnsupportedDistributionError,
     check,
 )
-from registry_upload._builders import core_metadata, make_sdist, make_wheel
 from registry_upload.distribution import METADATA_SIZE_LIMIT
+from registry_upload.testing import core_metadata, make_sdist, make_wheel
 
 # --- real backends and twine parity -----------------------------------------
 

@@ -22,12 +22,11 @@ from registry_upload import (
     TransportOptions,
     upload,
 )
-from registry_upload._builders import make_wheel
 from registry_upload.distribution import Distribution
+from registry_upload.testing import FakeRegistry, make_wheel
 from registry_upload.transport import MultipartBody, Transport
 
 from .conftest import CANARY
-from .fakeregistry import FakeRegistry
 
 CREDS = Credentials.of("user", CANARY)
 
@@ -96,7 +95,7 @@ def test_http_proxy_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
         target = "http://127.0.0.1:9/upload/"  # nothing listens there: only the proxy answers
         report = upload([wheel], target, credentials=CREDS)
         assert report.ok
-        assert proxy.posts[0]["path"] == target  # absolute URI: it went through the proxy
+        assert proxy.posts[0].path == target  # absolute URI: it went through the proxy
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         assert Transport()._proxy_for(target) is None
         assert Transport(TransportOptions(proxy=""))._proxy_for("http://example.org/") is None
@@ -135,9 +134,10 @@ def test_file_that_shrinks_while_sending_is_an_error(tmp_path: Path) -> None:
     with FakeRegistry() as reg:
         wheel.write_bytes(wheel.read_bytes()[:1000])  # replaced after inspection
         from registry_upload import Uploader
+        from registry_upload._attempt import FileUpload
 
         with Uploader(reg.url, credentials=CREDS, retry=RetryPolicy(attempts=1)) as uploader:
-            result = uploader._upload_one(dist)
+            result = FileUpload(uploader.session, dist, uploader.attempt_options).run()
     assert result.status is FileStatus.FAILED
     assert "shrank" in str(result.error)
 

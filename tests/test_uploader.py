@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
 from pathlib import Path
 
@@ -25,11 +24,10 @@ from registry_upload import (
     UploadFailedError,
     upload,
 )
-from registry_upload._builders import make_sdist, make_wheel
+from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 from registry_upload.uploader import ProgressEvent
 
 from .conftest import CANARY, assert_no_canary
-from .fakeregistry import Action, FakeRegistry, Reply
 
 CREDS = Credentials.of("user", CANARY, source="test")
 
@@ -66,9 +64,9 @@ def test_upload_stores_both_files_with_correct_digests(files: list[Path]) -> Non
         assert form["sha256_digest"] == [result.sha256]
         assert form[":action"] == ["file_upload"]
         assert "blake2_256_digest" not in form  # sha256 only by default (see README)
-    auth = reg.posts[0]["headers"]["Authorization"]
+    auth = reg.posts[0].headers["Authorization"]
     assert auth.startswith("Basic ")
-    assert reg.posts[0]["headers"]["User-Agent"].startswith("registry-upload/")
+    assert reg.posts[0].headers["User-Agent"].startswith("registry-upload/")
 
 
 def test_blake2_is_sent_when_asked(files: list[Path]) -> None:
@@ -82,7 +80,7 @@ def test_wheels_are_sent_before_sdists(files: list[Path]) -> None:
     with FakeRegistry() as reg:
         report = upload(files, reg.url, credentials=CREDS, jobs=1)
     assert [r.filename for r in report] == [p.name for p in files]
-    posted = [json.dumps(p["path"]) for p in reg.posts]
+    posted = [json.dumps(p.path) for p in reg.posts]
     assert len(posted) == 2
     assert list(reg.stored) == [files[1].name, files[0].name]
 
@@ -94,7 +92,7 @@ def test_reset_mid_body_is_retried_and_stored_once(files: list[Path]) -> None:
     (result,) = report.results
     assert result.status is FileStatus.UPLOADED
     assert result.attempts == 2
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
     assert len(sleeps) == 1
 
 
@@ -107,7 +105,7 @@ def test_reset_after_store_is_verified_not_resent(files: list[Path]) -> None:
     assert result.verified
     assert result.attempts == 1
     assert len(reg.posts) == 1
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
     assert sleeps == []
 
 
@@ -120,7 +118,7 @@ def test_5xx_then_success(files: list[Path], statuses: list[int]) -> None:
     (result,) = report.results
     assert result.status is FileStatus.UPLOADED
     assert result.attempts == len(statuses) + 1
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
     assert len(sleeps) == len(statuses)
 
 
@@ -141,7 +139,7 @@ def test_429_honours_retry_after(files: list[Path]) -> None:
     assert report.results[0].status is FileStatus.UPLOADED
     assert report.results[0].attempts == 2
     assert sleeps == [7.0]
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
 
 
 def test_retry_budget_exhausted_gives_server_error(files: list[Path]) -> None:
@@ -166,7 +164,7 @@ def test_slow_server_read_timeout_is_verified_not_duplicated(files: list[Path]) 
     assert result.status is FileStatus.UPLOADED
     assert result.verified
     assert len(reg.posts) == 1
-    assert reg.store_count == {files[1].name: 1}
+    assert reg.upload_count == {files[1].name: 1}
 
 
 def test_slow_server_without_storing_is_retried(files: list[Path]) -> None:
@@ -338,9 +336,9 @@ def test_canary_never_leaks(files: list[Path], canary_logs: pytest.LogCaptureFix
         with FakeRegistry(actions=actions) as reg:
             with Uploader(reg.url, credentials=CREDS, retry=policy) as uploader:
                 report = uploader.upload(files)
-                outputs += [uploader.credentials(), uploader.resolution, uploader.chain]
+                outputs += [uploader.credentials(), uploader.resolution, uploader.session]
         outputs += [report, json.dumps(report.to_dict()), *report.results]
         outputs += [r.error for r in report.results] + [repr(r.error) for r in report.results]
     outputs += [CREDS, repr(CREDS), CREDS.to_dict(), f"{CREDS.password}"]
     assert_no_canary(*outputs, *(r.getMessage() for r in canary_logs.records))
-    assert any(r.levelno == logging.WARNING for r in canary_logs.records)
+    assert any("retrying" in r.getMessage() for r in canary_logs.records)  # scanned retries

@@ -2,8 +2,16 @@
 
 Default order (:meth:`CredentialChain.default`)::
 
-    explicit -> env -> pypirc -> netrc -> keyring -> gitlab-ci-job-token
-             -> trusted-publishing -> prompt (only when allowed and on a TTY)
+    explicit -> env -> pypirc -> netrc -> keyring -> credential-helper
+             -> aws-codeartifact -> google-artifact-registry -> azure-artifacts
+             -> gitlab-ci-job-token -> trusted-publishing
+             -> prompt (only when allowed and on a TTY)
+
+Values the user wrote down (explicit, env, files, keyring, a helper they
+configured) come before anything derived from ambient identity; the cloud
+providers answer only for their own registry's URLs, so their place among
+themselves does not matter; trusted publishing stays last but one, because
+in CI its absence is reported as an error with the fix.
 
 The first provider that answers with a password wins; a provider that knows
 only a username passes it on to the next ones (keyring, prompt).  The
@@ -15,11 +23,20 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ..errors import NoCredentialsError
+from ..errors import NoCredentialsError, RegistryUploadError
+from ._aws import CodeArtifactProvider, CodeArtifactRepository, parse_codeartifact_url
+from ._azure import AzureArtifactsFeed, AzureArtifactsProvider, parse_azure_artifacts_url
 from ._gitlab import GitLabJobTokenProvider
+from ._google import (
+    ArtifactRegistryProvider,
+    ArtifactRegistryRepository,
+    parse_artifact_registry_url,
+)
+from ._helper import CredentialHelperProvider
 from ._keyring import KeyringProvider
 from ._oidc import TrustedPublishingProvider, decode_claims
 from ._pypirc import PypircProvider, PypircSection, default_pypirc_path, load_pypirc
@@ -27,7 +44,14 @@ from ._simple import EnvProvider, ExplicitProvider, NetrcProvider, PromptProvide
 from ._types import CredentialKind, CredentialProvider, Credentials, Secret, Skip, Target
 
 __all__ = [
+    "ArtifactRegistryProvider",
+    "ArtifactRegistryRepository",
+    "AzureArtifactsFeed",
+    "AzureArtifactsProvider",
+    "CodeArtifactProvider",
+    "CodeArtifactRepository",
     "CredentialChain",
+    "CredentialHelperProvider",
     "CredentialKind",
     "CredentialProvider",
     "Credentials",
@@ -48,6 +72,9 @@ __all__ = [
     "decode_claims",
     "default_pypirc_path",
     "load_pypirc",
+    "parse_artifact_registry_url",
+    "parse_azure_artifacts_url",
+    "parse_codeartifact_url",
 ]
 
 logger = logging.getLogger(__name__)
@@ -55,34 +82,77 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ProviderOutcome:
-    """What one provider said: ``answered``, ``partial`` (username only) or skipped."""
+    """What one provider said: ``answered``, ``partial`` (username only),
+    ``failed`` (raised an error) or skipped."""
 
     provider: str
     answered: bool
     reason: str
     partial: bool = False
+    failed: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.answered:
+            return "answered"
+        if self.partial:
+            return "username only"
+        return "failed" if self.failed else "skipped"
 
     def __str__(self) -> str:
-        state = "answered" if self.answered else "username only" if self.partial else "skipped"
-        return f"{self.provider}: {state} ({self.reason})"
+        return f"{self.provider}: {self.state} ({self.reason})"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"provider": self.provider, "state": self.state, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """The chain's answer and the trail of every provider asked."""
+    """The chain's answer and the trail of every provider asked.
+
+    ``error`` is the error a provider raised, when :meth:`CredentialChain.resolve`
+    was asked to record errors instead of raising them.
+    """
 
     target: Target
     credentials: Credentials | None
     trail: tuple[ProviderOutcome, ...]
+    error: RegistryUploadError | None = None
 
     @property
     def source(self) -> str | None:
         return self.credentials.source if self.credentials else None
 
+    @property
+    def provider(self) -> str | None:
+        """The name of the provider that answered."""
+        return self.trail[-1].provider if self.credentials is not None and self.trail else None
+
     def describe(self) -> str:
         return "; ".join(str(o) for o in self.trail)
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready, without the secret: who answered, as whom, until when, and the trail."""
+        creds = self.credentials
+        expires_at = creds.expires_at if creds else None
+        return {
+            "url": self.target.url,
+            "name": self.target.name,
+            "answered": creds is not None,
+            "provider": self.provider,
+            "source": creds.source if creds else None,
+            "username": creds.username if creds else None,
+            "kind": creds.kind.value if creds else None,
+            "expires_at": expires_at,
+            "expires_in": round(expires_at - time.time()) if expires_at is not None else None,
+            "details": dict(creds.details) if creds else {},
+            "trail": [outcome.to_dict() for outcome in self.trail],
+            "error": self.error.to_dict() if self.error else None,
+        }
+
     def require(self) -> Credentials:
+        if self.error is not None:
+            raise self.error
         if self.credentials is None:
             raise NoCredentialsError(
                 f"no credentials for {self.target.name or self.target.url}: {self.describe()}",
@@ -117,6 +187,10 @@ class CredentialChain:
             PypircProvider(pypirc),
             NetrcProvider(),
             KeyringProvider(),
+            CredentialHelperProvider(pypirc=pypirc, env=env),
+            CodeArtifactProvider(env),
+            ArtifactRegistryProvider(env),
+            AzureArtifactsProvider(env),
             GitLabJobTokenProvider(env),
             TrustedPublishingProvider(env=env),
             *extra,
@@ -136,9 +210,11 @@ class CredentialChain:
     def remove(self, name: str) -> None:
         self.providers = [p for p in self.providers if p.name != name]
 
-    def resolve(self, target: Target | str) -> Resolution:
+    def resolve(self, target: Target | str, *, record_errors: bool = False) -> Resolution:
         """Ask each provider in turn; errors of a provider's own (bad .pypirc,
-        trusted-publishing exchange refused) propagate as typed errors."""
+        a cloud CLI that failed, trusted-publishing exchange refused) propagate
+        as typed errors, or with ``record_errors`` end the resolution with
+        :attr:`Resolution.error` set and the trail kept (``registry-upload auth``)."""
         if isinstance(target, str):
             target = Target(url=target)
         asked = target
@@ -150,6 +226,11 @@ class CredentialChain:
             except Skip as skip:
                 trail.append(ProviderOutcome(provider.name, False, skip.reason))
                 continue
+            except RegistryUploadError as error:
+                if not record_errors:
+                    raise
+                trail.append(ProviderOutcome(provider.name, False, error.message, failed=True))
+                return Resolution(target=target, credentials=None, trail=tuple(trail), error=error)
             if found is None:
                 trail.append(ProviderOutcome(provider.name, False, "no answer"))
                 continue

@@ -6,7 +6,10 @@ OIDC token is an error with the fix, not a silent skip.
 1. ``GET <index>/_/oidc/audience`` gives the audience.
 2. The CI gives an OIDC token for it: GitHub Actions through
    ``ACTIONS_ID_TOKEN_REQUEST_URL``/``_TOKEN``; GitLab CI through
-   ``<AUDIENCE>_ID_TOKEN``.
+   ``<AUDIENCE>_ID_TOKEN``; Google Cloud through the metadata server's
+   ``instance/service-accounts/default/identity`` (only asked when something
+   says we run on Google Cloud: ``GCE_METADATA_HOST``, Cloud Run/Functions
+   variables, or the machine's DMI product name, so it never waits elsewhere).
 3. ``POST <index>/_/oidc/mint-token`` exchanges it for an upload token valid
    900 s; the uploader asks again before it expires.
 """
@@ -21,10 +24,10 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from ..errors import TrustedPublishingError
-from ..transport import Response, Transport
+from ..errors import RegistryUploadError, TrustedPublishingError
+from ..transport import Response, Transport, TransportOptions
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
 __all__ = ["TrustedPublishingProvider", "decode_claims"]
@@ -32,7 +35,21 @@ __all__ = ["TrustedPublishingProvider", "decode_claims"]
 logger = logging.getLogger(__name__)
 
 _INDEX_FOR = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
-_SHOWN_CLAIMS = ("sub", "repository", "ref", "job_workflow_ref", "environment", "project_path")
+_SHOWN_CLAIMS = (
+    "sub",
+    "repository",
+    "ref",
+    "job_workflow_ref",
+    "environment",
+    "project_path",
+    "email",
+)
+_GCE_PRODUCT_FILE = "/sys/class/dmi/id/product_name"
+_GCE_PRODUCT_NAMES = {"Google", "Google Compute Engine"}
+_GCE_RUNTIME_SIGNALS = ("K_SERVICE", "CLOUD_RUN_JOB", "FUNCTION_TARGET")
+_GCE_ENV_SIGNALS = ("GCE_METADATA_HOST", *_GCE_RUNTIME_SIGNALS)
+_GCE_DEFAULT_HOST = "metadata.google.internal"
+_GCE_IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
 _CODE_HINTS = {
     "invalid-publisher": "No trusted publisher on the index matches this workflow: check the "
     "owner, repository, workflow file name and environment in the project's Publishing settings.",
@@ -82,10 +99,12 @@ class TrustedPublishingProvider:
         env: Mapping[str, str] | None = None,
         transport: Transport | None = None,
         index_url: str | None = None,
+        gce_product_file: str = _GCE_PRODUCT_FILE,
     ) -> None:
         self._env = env
         self._transport = transport
         self._index_url = index_url.rstrip("/") if index_url else None
+        self._gce_product_file = gce_product_file
 
     def _index_for(self, target: Target) -> str:
         if self._index_url:
@@ -97,18 +116,41 @@ class TrustedPublishingProvider:
             raise Skip("trusted publishing is only for PyPI and TestPyPI")
         return index
 
+    def _where(self, env: Mapping[str, str]) -> str | None:
+        """``github``, ``gitlab``, ``google-cloud`` or ``None``."""
+        if env.get("GITHUB_ACTIONS") == "true":
+            return "github"
+        if env.get("GITLAB_CI") == "true":
+            return "gitlab"
+        if any(env.get(name) for name in _GCE_ENV_SIGNALS) or self._on_gce():
+            return "google-cloud"
+        return None
+
+    def _on_gce(self) -> bool:
+        try:
+            with open(self._gce_product_file, encoding="utf-8") as fh:
+                return fh.read(256).strip() in _GCE_PRODUCT_NAMES
+        except OSError:
+            return False
+
     def provide(self, target: Target) -> Credentials | None:
         env = os.environ if self._env is None else self._env
-        in_github = env.get("GITHUB_ACTIONS") == "true"
-        in_gitlab = env.get("GITLAB_CI") == "true"
-        if not (in_github or in_gitlab):
-            raise Skip("not in GitHub Actions or GitLab CI")
+        where = self._where(env)
+        if where is None:
+            raise Skip("not in GitHub Actions, GitLab CI or on Google Cloud")
         index = self._index_for(target)
         transport = self._transport or Transport()
         try:
             audience = self._audience(transport, index)
-            jwt = self._oidc_token(transport, env, audience, in_github=in_github)
-            return self._mint(transport, index, jwt)
+            if where == "google-cloud":
+                # Only a Google-run runtime (Cloud Run, Functions) surely has an identity;
+                # on a VM found by its DMI name or GCE_METADATA_HOST (someone's workstation,
+                # a container without metadata access) a missing one is "not mine".
+                required = any(env.get(name) for name in _GCE_RUNTIME_SIGNALS)
+                jwt = _google_identity(env, audience, required=required)
+            else:
+                jwt = self._oidc_token(transport, env, audience, in_github=where == "github")
+            return self._mint(transport, index, jwt, where)
         finally:
             if self._transport is None:
                 transport.close()
@@ -175,7 +217,7 @@ class TrustedPublishingProvider:
             )
         return token
 
-    def _mint(self, transport: Transport, index: str, jwt: str) -> Credentials:
+    def _mint(self, transport: Transport, index: str, jwt: str, where: str) -> Credentials:
         url = f"{index}/_/oidc/mint-token"
         response = transport.post_json(url, json.dumps({"token": jwt}).encode(), headers={})
         data = _json(response)
@@ -187,7 +229,7 @@ class TrustedPublishingProvider:
             return Credentials(
                 username="__token__",
                 password=Secret(str(data["token"])),
-                source=f"{self.name}:{self._ci_name()}",
+                source=f"{self.name}:{where}",
                 kind=CredentialKind.TRUSTED_PUBLISHING,
                 expires_at=float(expires)
                 if isinstance(expires, int | float)
@@ -213,6 +255,46 @@ class TrustedPublishingProvider:
             ),
         )
 
-    def _ci_name(self) -> str:
-        env = os.environ if self._env is None else self._env
-        return "github" if env.get("GITHUB_ACTIONS") == "true" else "gitlab"
+
+def _google_identity(env: Mapping[str, str], audience: str, *, required: bool) -> str:
+    """An identity token for ``audience`` from the Google Cloud metadata server.
+
+    ``GCE_METADATA_HOST`` (as google-auth reads it) overrides the host; short
+    timeouts, no proxy.  Unless ``required``, a failure is a :class:`Skip`.
+    """
+    host = env.get("GCE_METADATA_HOST") or _GCE_DEFAULT_HOST
+    url = f"http://{host}{_GCE_IDENTITY_PATH}?audience={quote(audience, safe='')}&format=full"
+    hint = (
+        "Run on a Google Cloud resource with a service account attached (Compute Engine, "
+        "Cloud Run, Cloud Build, GKE with Workload Identity), and register that service "
+        "account as the project's trusted publisher."
+    )
+    options = TransportOptions(connect_timeout=3.0, read_timeout=10.0, proxy="")
+    with Transport(options) as metadata:
+        try:
+            response = metadata.get(url, headers={"Metadata-Flavor": "Google"})
+        except RegistryUploadError as exc:
+            if not required:
+                reason = f"the Google Cloud metadata server did not answer: {exc.message}"
+                raise Skip(reason) from None
+            raise TrustedPublishingError(
+                f"the Google Cloud metadata server did not answer: {exc.message}",
+                code="missing-id-token",
+                url=url,
+                hint=hint,
+            ) from None
+    token = response.text().strip()
+    if response.status != 200 or token.count(".") != 2:
+        if not required:
+            raise Skip(
+                f"no identity token from the Google Cloud metadata server ({response.status})"
+            )
+        raise TrustedPublishingError(
+            f"the Google Cloud metadata server gave no identity token ({response.status})",
+            code="missing-id-token",
+            url=url,
+            status=response.status,
+            hint=hint,
+        )
+    logger.debug("identity token from the Google Cloud metadata server at %s", host)
+    return token

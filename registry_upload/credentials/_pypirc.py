@@ -11,7 +11,13 @@ from ..errors import ConfigurationError
 from ..repository import PYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL
 from ._types import Credentials, Secret, Skip, Target
 
-__all__ = ["PypircProvider", "PypircSection", "default_pypirc_path", "load_pypirc"]
+__all__ = [
+    "PypircProvider",
+    "PypircSection",
+    "default_pypirc_path",
+    "find_section",
+    "load_pypirc",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +32,7 @@ class PypircSection:
     password: Secret | None = None
     ca_cert: str | None = None
     client_cert: str | None = None
+    credential_helper: str | None = None
 
 
 def default_pypirc_path() -> Path:
@@ -58,7 +65,8 @@ def load_pypirc(path: str | os.PathLike[str] | None = None) -> dict[str, PypircS
         raise ConfigurationError(
             f"{real}: cannot be parsed: {exc}",
             hint="A .pypirc is an INI file: [distutils] index-servers = ..., then one "
-            "[section] per repository with repository/username/password.",
+            "[section] per repository with repository/username/password (and optionally "
+            "credential_helper).",
             path=str(real),
         ) from None
 
@@ -82,12 +90,24 @@ def load_pypirc(path: str | os.PathLike[str] | None = None) -> dict[str, PypircS
             password=Secret(password) if password else None,
             ca_cert=get(name, "ca_cert"),
             client_cert=get(name, "client_cert"),
+            credential_helper=get(name, "credential_helper"),
         )
     return sections
 
 
 def _same_url(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
+
+
+def find_section(sections: dict[str, PypircSection], target: Target) -> PypircSection | None:
+    """The section named ``target.name``, else the one whose repository is ``target.url``."""
+    section = sections.get(target.name) if target.name else None
+    if section is not None:
+        return section
+    return next(
+        (s for s in sections.values() if s.repository and _same_url(s.repository, target.url)),
+        None,
+    )
 
 
 class PypircProvider:
@@ -99,17 +119,7 @@ class PypircProvider:
         self._path = path
 
     def provide(self, target: Target) -> Credentials | None:
-        sections = load_pypirc(self._path)
-        section = sections.get(target.name) if target.name else None
-        if section is None:
-            section = next(
-                (
-                    s
-                    for s in sections.values()
-                    if s.repository and _same_url(s.repository, target.url)
-                ),
-                None,
-            )
+        section = find_section(load_pypirc(self._path), target)
         if section is None:
             raise Skip(f"no .pypirc section for {target.name or target.url}")
         if section.password:

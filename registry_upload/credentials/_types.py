@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-__all__ = ["CredentialKind", "CredentialProvider", "Credentials", "Secret", "Skip", "Target"]
+from .._redact import MASK as _MASK, register, register_basic
 
-_MASK = "********"
+__all__ = ["CredentialKind", "CredentialProvider", "Credentials", "Secret", "Skip", "Target"]
 
 
 class Secret:
@@ -26,6 +26,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         object.__setattr__(self, "_value", value)
+        register(value)  # from now on, redact() masks it wherever it shows up
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Secret is immutable")
@@ -64,6 +65,7 @@ class CredentialKind(str, enum.Enum):
     API_TOKEN = "api-token"
     GITLAB_JOB_TOKEN = "gitlab-job-token"
     TRUSTED_PUBLISHING = "trusted-publishing"
+    CLOUD_TOKEN = "cloud-token"
 
     def __str__(self) -> str:
         return self.value
@@ -90,6 +92,8 @@ class Credentials:
             object.__setattr__(self, "password", Secret(str(self.password)))
         if self.kind is CredentialKind.PASSWORD and self.username == "__token__":
             object.__setattr__(self, "kind", CredentialKind.API_TOKEN)
+        if self.password:
+            register_basic(self.username, self.password.reveal())
 
     @classmethod
     def of(

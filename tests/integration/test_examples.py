@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from registry_upload._localserver import pip_download
+from registry_upload.testing import pip_download
 
 from .conftest import PASSWORD, USER, Server
 
@@ -56,12 +56,12 @@ def test_build_script(pypiserver_auth: Server, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("uploaded: ") == 2
     assert "credentials from: env:REGISTRY_UPLOAD_PASSWORD" in out.stdout
-    files = pip_download(pypiserver_auth.index, "sample-release==1.0.1", tmp_path / "got")
+    files = pip_download(pypiserver_auth.index_url, "sample-release==1.0.1", tmp_path / "got")
     assert [p.name for p in files] == ["sample_release-1.0.1-py3-none-any.whl"]
 
 
 def test_release_tool_with_its_own_provider(pypiserver_auth: Server, tmp_path: Path) -> None:
-    from registry_upload._builders import make_sdist, make_wheel
+    from registry_upload.testing import make_sdist, make_wheel
 
     files = [make_wheel(tmp_path, "released", "2.0"), make_sdist(tmp_path, "released", "2.0")]
     token = tmp_path / "token"
@@ -99,7 +99,7 @@ def test_nox_session(pypiserver_auth: Server, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     combined = out.stdout + out.stderr
     assert "2 uploaded, 0 skipped, 0 failed" in combined
-    assert pip_download(pypiserver_auth.index, "sample-release==1.0.2", tmp_path / "got")
+    assert pip_download(pypiserver_auth.index_url, "sample-release==1.0.2", tmp_path / "got")
 
 
 def test_tox_env(pypiserver_auth: Server, tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_tox_env(pypiserver_auth: Server, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "2 uploaded, 0 skipped, 0 failed" in out.stdout + out.stderr
-    assert pip_download(pypiserver_auth.index, "sample-release==1.0.3", tmp_path / "got")
+    assert pip_download(pypiserver_auth.index_url, "sample-release==1.0.3", tmp_path / "got")
 
 
 def test_readme_demo_command() -> None:
@@ -126,5 +126,5 @@ def test_readme_demo_command() -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "pip download: 2 file(s), sha256 identical" in out.stdout
-    assert "hint: Bump the version" in out.stdout
+    assert "hint: The registry already has this very file" in out.stdout
     assert "demo: all steps as expected" in out.stdout

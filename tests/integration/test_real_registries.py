@@ -17,9 +17,8 @@ from registry_upload import (
     RetryPolicy,
     upload,
 )
-from registry_upload._builders import make_wheel
-from registry_upload._localserver import pip_download
 from registry_upload.repository import Registry
+from registry_upload.testing import make_wheel, pip_download
 
 from .conftest import PASSWORD, USER, Server
 
@@ -45,8 +44,8 @@ def dists(
 def _roundtrip(server: Server, files: list[Path], tmp_path: Path) -> None:
     wheel = next(p for p in files if p.suffix == ".whl")
     sdist = next(p for p in files if p.suffix == ".gz")
-    got_wheel = pip_download(server.index, "sample.hatch==1.2.3", tmp_path / "w")
-    got_sdist = pip_download(server.index, "sample.hatch==1.2.3", tmp_path / "s", sdist=True)
+    got_wheel = pip_download(server.index_url, "sample.hatch==1.2.3", tmp_path / "w")
+    got_sdist = pip_download(server.index_url, "sample.hatch==1.2.3", tmp_path / "s", sdist=True)
     assert [p.name for p in got_wheel] == [wheel.name]
     assert [p.name for p in got_sdist] == [sdist.name]
     assert _sha(got_wheel[0]) == _sha(wheel)

@@ -1,9 +1,13 @@
-"""A loopback HTTP/1.1 sink: reads each request body, discards it, answers 200.
+"""A loopback HTTP/1.1 sink for throughput measurements.
 
-Deliberately minimal, like many small servers: keep-alive, ``Content-Length``
-bodies read in 64 KiB pieces, no ``100 Continue`` (a client that asks for it
-waits for its own timeout, as it would behind such a server), and an optional
-delay before each upload's answer to play a registry's processing time.
+``DiscardSink`` reads each request body, discards it and answers 200 to a
+POST (404 to anything else), so an upload tool's own cost can be measured
+without a registry's storage.  Deliberately minimal, like many small
+servers: keep-alive, ``Content-Length`` bodies read in 64 KiB pieces, no
+``100 Continue`` (a client that asks for it waits for its own timeout, as it
+would behind such a server), and an optional ``delay`` before each upload's
+answer to play a registry's processing time.  The repository's benchmarks
+(``benchmarks/run.py``) measure against it.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ import socket
 import threading
 import time
 
-__all__ = ["Sink"]
+__all__ = ["DiscardSink"]
 
 
-class Sink:
+class DiscardSink:
+    """Use it as ``with DiscardSink(delay=0.05) as sink:``; POST to ``sink.url``."""
+
     def __init__(self, *, delay: float = 0.0) -> None:
         self.delay = delay
-        self.requests = 0
+        self.post_count = 0  # POSTs answered so far
         self._lock = threading.Lock()
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -31,7 +37,7 @@ class Sink:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._sock.getsockname()[1]}/"
 
-    def __enter__(self) -> Sink:
+    def __enter__(self) -> DiscardSink:
         self._thread.start()
         return self
 
@@ -77,7 +83,7 @@ class Sink:
                     remaining -= len(data)
                 if method == b"POST":
                     with self._lock:
-                        self.requests += 1
+                        self.post_count += 1
                     if self.delay:
                         time.sleep(self.delay)
                     body = b"OK"

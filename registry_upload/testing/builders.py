@@ -1,8 +1,12 @@
-"""Minimal wheel and sdist writers (private).
+"""Minimal wheel and sdist writers: valid distributions without a build backend.
 
-Used by the demo command, the test-suite and the benchmarks to make valid
-distributions of any size without a build backend.  Payloads are written in
-chunks, so a 512 MiB wheel costs no more memory than a small one.
+``make_wheel`` and ``make_sdist`` write a wheel or sdist of any name,
+version, core metadata and size in a few milliseconds, for tests of tools that
+upload or inspect distributions.  Payloads are deterministic and written in
+chunks, so a 512 MiB wheel costs no more memory than a small one::
+
+    wheel = make_wheel(tmp_path, "demo", "1.0", metadata_extra="Summary: a demo")
+    sdist = make_sdist(tmp_path, "demo", "1.0", payload_size=10 << 20)
 """
 
 from __future__ import annotations
@@ -80,7 +84,13 @@ def make_wheel(
     payload_size: int = 0,
     tag: str = "py3-none-any",
 ) -> Path:
-    """Write ``{name}-{version}-{tag}.whl`` into ``directory`` and return its path."""
+    """Write ``{name}-{version}-{tag}.whl`` into ``directory`` and return its path.
+
+    ``metadata`` replaces the whole METADATA file (any bytes, to test bad
+    metadata); otherwise it is built from ``name``, ``version``,
+    ``metadata_extra`` (header lines) and ``description`` (the body).
+    ``payload_size`` adds an incompressible file of that many bytes.
+    """
     dist_name = canonicalize_name(name).replace("-", "_")
     path = Path(directory) / f"{dist_name}-{version}-{tag}.whl"
     dist_info = f"{dist_name}-{version}.dist-info"
@@ -123,7 +133,10 @@ def make_sdist(
     payload_size: int = 0,
     filename: str | None = None,
 ) -> Path:
-    """Write a PEP 625 ``{name}-{version}.tar.gz`` into ``directory``."""
+    """Write a PEP 625 ``{name}-{version}.tar.gz`` into ``directory`` and return its path.
+
+    Arguments as for ``make_wheel``; ``filename`` overrides the file's name.
+    """
     dist_name = canonicalize_name(name).replace("-", "_")
     stem = f"{dist_name}-{version}"
     path = Path(directory) / (filename or f"{stem}.tar.gz")

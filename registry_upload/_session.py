@@ -1,0 +1,200 @@
+"""What every file of a batch shares: the registry, credentials, the index (private).
+
+A :class:`Session` belongs to one :class:`~registry_upload.Uploader`.  It
+
+* recognises the registry once (from the URL; else from the first answer
+  that gives it away; else one GET of the upload URL) and hands out its
+  :class:`~registry_upload.registries.Profile`;
+* resolves credentials once, again shortly before a short-lived token
+  expires, and applies **the origin rule** to every request the library
+  makes: credentials go only to the origin (scheme, host, port) they were
+  resolved for, and never over plain http to a host that is not loopback
+  unless ``allow_insecure``;
+* reads each project's simple index at most once per question, and
+  answers "is this very file already there?".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+from .credentials import CredentialChain, Credentials, Resolution, Target
+from .errors import InsecureTransportError, TransportError
+from .registries import Profile, recognise
+from .repository import Repository, is_secure_url, origin_of
+from .transport import Response, Transport
+
+if TYPE_CHECKING:
+    from ._index import IndexFiles
+    from .distribution import Distribution
+
+__all__ = ["RemoteState", "Session", "SessionOptions"]
+
+logger = logging.getLogger(__name__)
+
+RemoteState = Literal["same", "different", "absent", "unknown"]
+#: Re-resolve credentials this long before a short-lived token expires.
+REFRESH_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    allow_insecure: bool = False
+
+
+class Session:
+    """Shared by every file of a batch (thread-safe)."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        transport: Transport,
+        *,
+        fixed: Credentials | None,
+        chain: CredentialChain | None,
+        options: SessionOptions,
+    ) -> None:
+        self.repository = repository
+        self.transport = transport
+        self.options = options
+        self._fixed = fixed
+        self._chain = chain
+        self._lock = threading.Lock()
+        self._credentials: Credentials | None = None
+        self._resolution: Resolution | None = None
+        self._resolved = False
+        self._profile = recognise(repository.url)
+        self._probed = False
+        self._index_cache: dict[str, IndexFiles | None] = {}
+
+    # -- the registry ----------------------------------------------------------
+
+    @property
+    def profile(self) -> Profile:
+        return self._profile
+
+    def learn(self, response: Response) -> Profile:
+        """Refine an unrecognised registry from an answer's headers and body."""
+        if self._profile.id == "unknown":
+            found = recognise(self.repository.url, response.headers, response.text())
+            with self._lock:
+                if self._profile.id == "unknown":
+                    self._profile = found
+        return self._profile
+
+    def identify(self) -> Profile:
+        """The profile, after at most one GET of the upload URL if nothing told yet.
+
+        The registry decides the index layout (devpi uses ``+simple/``), which
+        diagnostics rows apply, and what the report names.
+        """
+        with self._lock:
+            if self._profile.id != "unknown" or self._probed:
+                return self._profile
+            self._probed = True
+        try:
+            page = self.transport.get(self.repository.url)
+        except TransportError as exc:
+            logger.debug("probe of %s failed: %s", self.repository.url, exc.message)
+            return self._profile
+        return self.learn(page)
+
+    # -- credentials -----------------------------------------------------------
+
+    @property
+    def resolution(self) -> Resolution | None:
+        return self._resolution
+
+    def credentials(self) -> Credentials | None:
+        """Resolve once; again when a short-lived token is about to expire."""
+        with self._lock:
+            creds = self._credentials
+            fresh = creds is None or not creds.expires_within(REFRESH_SECONDS)
+            if self._resolved and fresh:
+                return creds
+            creds = self._resolve()
+            self._check_transport(creds)
+            self._credentials, self._resolved = creds, True
+            return creds
+
+    def _resolve(self) -> Credentials | None:
+        if self._fixed is not None:
+            return self._fixed
+        if self._chain is None:
+            return None
+        target = Target(url=self.repository.url, name=self.repository.name)
+        self._resolution = self._chain.resolve(target)
+        return self._resolution.credentials
+
+    def _check_transport(self, creds: Credentials | None) -> None:
+        if creds is None or self.repository.is_secure or self.options.allow_insecure:
+            return
+        raise InsecureTransportError(
+            f"refusing to send credentials ({creds.source}) over plain http to "
+            f"{self.repository.host}",
+            hint="Use the https:// URL; or, for a registry you trust on a private "
+            "network, allow it explicitly (allow_insecure=True / --allow-insecure).",
+            url=self.repository.url,
+        )
+
+    def authorization_for(self, url: str) -> str | None:
+        """The ``Authorization`` header for a request to ``url``, under the origin rule.
+
+        The one place that decides whether credentials may travel: only to the
+        origin they were resolved for, and over plain http only to loopback or
+        with ``allow_insecure``.  (Redirects of such a request are followed by
+        urllib3 only with the header dropped when the origin changes.)
+        """
+        creds = self.credentials()
+        if creds is None:
+            return None
+        if origin_of(url) != self.repository.origin:
+            logger.debug("not sending credentials to %s: another origin", url)
+            return None
+        if not is_secure_url(url) and not self.options.allow_insecure:
+            return None
+        return creds.authorization_header()
+
+    def no_credentials_note(self) -> str:
+        trail = self._resolution.describe() if self._resolution else "none were given"
+        return f" No credentials were sent: {trail}."
+
+    # -- the index -------------------------------------------------------------
+
+    def index_url(self) -> str:
+        if self.repository.index_url:
+            return self.repository.simple_index_url()
+        return self.identify().index_url(urlsplit(self.repository.url))
+
+    def remote_state(
+        self, dist: Distribution, sha256: Callable[[], str], *, fresh: bool
+    ) -> RemoteState:
+        """Whether the index lists this filename, and with this file's ``sha256()``."""
+        files = self._remote_files(dist.project, fresh=fresh)
+        if files is None:
+            return "unknown"
+        if dist.filename not in files:
+            return "absent"
+        remote = files[dist.filename]
+        if remote is None:
+            return "unknown"
+        return "same" if remote == sha256() else "different"
+
+    def _remote_files(self, project: str, *, fresh: bool) -> IndexFiles | None:
+        with self._lock:
+            if not fresh and project in self._index_cache:
+                return self._index_cache[project]
+        from ._index import fetch_project_files
+
+        index = self.index_url()
+        files = fetch_project_files(
+            self.transport, index, project, authorization=self.authorization_for(index)
+        )
+        with self._lock:
+            self._index_cache[project] = files
+        return files

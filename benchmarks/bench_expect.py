@@ -34,9 +34,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from registry_upload._builders import make_wheel  # noqa: E402
 from registry_upload.distribution import Distribution  # noqa: E402
-from registry_upload.testing import hostile  # noqa: E402
+from registry_upload.testing import hostile, make_wheel  # noqa: E402
 from registry_upload.transport import MultipartBody, Transport, TransportOptions  # noqa: E402
 
 MiB = 1 << 20

@@ -14,9 +14,8 @@ import pytest
 import trustme
 
 from registry_upload import AuthenticationError, Credentials, FileStatus, RetryPolicy, upload
-from registry_upload._builders import make_wheel
 from registry_upload.distribution import Distribution
-from registry_upload.testing import hostile
+from registry_upload.testing import FakeRegistry, hostile, make_wheel
 from registry_upload.transport import (
     MultipartBody,
     SendResult,
@@ -27,7 +26,6 @@ from registry_upload.transport import (
 )
 
 from .conftest import CANARY
-from .fakeregistry import FakeRegistry
 from .test_hostile_servers import finishes
 
 GOOD = "Basic " + base64.b64encode(f"user:{CANARY}".encode()).decode()
@@ -218,6 +216,6 @@ def test_expect_through_an_http_proxy(
         target = "http://127.0.0.1:9/upload/"
         report = upload([big], target, credentials=Credentials.of("user", CANARY))
         assert report.ok
-        assert proxy.posts[0]["path"] == target
-        assert proxy.requests[0]["headers"].get("Expect") == "100-continue"
+        assert proxy.posts[0].path == target
+        assert proxy.requests[0].headers.get("Expect") == "100-continue"
         assert proxy.stored[big.name][0] == big.read_bytes()

@@ -16,9 +16,8 @@ from typing import TypeVar
 import pytest
 
 from registry_upload import Credentials, FileStatus, RetryPolicy, TransportError, upload
-from registry_upload._builders import make_wheel
 from registry_upload.distribution import Distribution
-from registry_upload.testing import hostile
+from registry_upload.testing import hostile, make_wheel
 from registry_upload.transport import (
     MultipartBody,
     Response,

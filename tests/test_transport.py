@@ -216,7 +216,7 @@ def test_https_through_a_connect_tunnel(tmp_path: Path, ca: trustme.CA) -> None:
         report = upload([small, large], reg.url, credentials=CREDS, transport=options)
         assert report.ok, report
         assert reg.stored[large.name][0] == large.read_bytes()
-        assert reg.requests[-1]["headers"].get("Expect") == "100-continue"
+        assert reg.posts_for(large.name)[0].headers.get("Expect") == "100-continue"
         port = reg.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
         assert proxy.tunnels and all(t.endswith(f":{port}") for t in proxy.tunnels)
 

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from registry_upload import AuthenticationError, Credentials, FileStatus, RetryPolicy, Uploader
-from registry_upload._builders import make_wheel
-from registry_upload._localserver import pip_download
+from registry_upload.testing import make_wheel, pip_download
 
 from .conftest import PASSWORD, USER, Server
 

@@ -55,7 +55,7 @@ def roundtrip_large(server: Server, tmp_path: Path, name: str) -> None:
         # The 100 came: the transport did not mark the host as one to send to without waiting.
         assert not uploader._transport._no_expect
     assert isinstance(refused.error, AuthenticationError)
-    (got,) = pip_download(server.index, f"{name}==1.0", tmp_path / "got")
+    (got,) = pip_download(server.index_url, f"{name}==1.0", tmp_path / "got")
     assert (
         hashlib.sha256(got.read_bytes()).hexdigest()
         == hashlib.sha256(wheel.read_bytes()).hexdigest()

@@ -7,6 +7,7 @@ that it *finished* (no timing is asserted), with small deadlines configured.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from registry_upload.transport import (
     TransportOptions,
 )
 
-from .conftest import CANARY
+from .conftest import CANARY, assert_no_canary
 
 T = TypeVar("T")
 LIMIT = 60.0  # far beyond any deadline below: reaching it means a hang
@@ -204,3 +205,34 @@ def test_servers_record_and_stop() -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("silent")]
     (request,) = server.requests
     assert (request.method, request.path, request.body_received) == ("POST", "/x", 3)
+
+
+@pytest.mark.parametrize("status", [400, 403, 500])
+def test_echoed_secret_never_leaves_the_library(
+    tmp_path: Path, status: int, canary_logs: pytest.LogCaptureFixture
+) -> None:
+    """A registry quoting Authorization (and its decoded form) back: no output shows it."""
+    wheel = make_wheel(tmp_path, "echoed", "1.0")
+    with hostile.echo_headers(status) as server:
+        report = finishes(
+            lambda: upload(
+                [wheel],
+                server.url,
+                credentials=Credentials.of("user", CANARY),
+                retry=RetryPolicy(attempts=2, sleep=lambda _: None),
+                transport=FAST,
+            )
+        )
+        assert not isinstance(report, BaseException)
+        assert server.requests[0].header("authorization")  # the fake had a secret to quote
+    (result,) = report.results
+    assert result.status is FileStatus.FAILED
+    error = result.error
+    assert error is not None
+    assert_no_canary(
+        str(error),
+        repr(error),
+        error.to_dict(),
+        json.dumps(report.to_dict()),
+        canary_logs.text,
+    )

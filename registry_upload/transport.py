@@ -341,10 +341,16 @@ class Transport:
         return manager
 
     def close(self) -> None:
+        """Close every connection, cutting those in use: their requests fail at once.
+
+        Safe to call from another thread (to abort the uploads in flight); the
+        transport can still be used afterwards, with new connections.
+        """
         with self._lock:
             for manager in self._managers.values():
                 manager.clear()
             self._managers.clear()
+        self._watchdog.cut_all()
         self._watchdog.stop()
 
     def __enter__(self) -> Transport:
@@ -443,7 +449,12 @@ class Transport:
         manager = self._manager(ex.url)
         u = parse_url(ex.url)
         pool = manager.connection_from_host(u.host or "", port=u.port, scheme=u.scheme or "http")
-        conn: Any = pool._get_conn()
+        try:
+            conn: Any = pool._get_conn()
+        except HTTPError as exc:  # the pool was closed under us (an abort)
+            raise TransportError(
+                f"the connection to {ex.url} was closed: {exc}", url=ex.url, retryable=False
+            ) from None
         reusable = False
         try:
             proxied = isinstance(manager, urllib3.ProxyManager)
@@ -709,6 +720,14 @@ class _Watchdog:
     def disarm(self, key: int) -> None:
         with self._cond:
             self._armed.pop(key, None)
+
+    def cut_all(self) -> None:
+        """Cut every armed connection now (an abort)."""
+        with self._cond:
+            armed = list(self._armed.values())
+            self._armed.clear()
+        for _, sock in armed:
+            _cut(sock)
 
     def stop(self) -> None:
         with self._cond:

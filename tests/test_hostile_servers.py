@@ -236,3 +236,19 @@ def test_echoed_secret_never_leaves_the_library(
         json.dumps(report.to_dict()),
         canary_logs.text,
     )
+
+
+def test_close_cuts_requests_in_flight(body: MultipartBody) -> None:
+    """Closing the transport from another thread (an abort) ends a stuck request at once."""
+    options = TransportOptions(timeout=120.0, read_timeout=120.0)
+    with hostile.never_answer() as server, Transport(options) as transport:
+        timer = threading.Timer(0.5, transport.close)
+        timer.start()
+        error = finishes(lambda: transport.post_file(server.url, body, authorization=AUTH))
+        timer.join()
+        assert isinstance(error, TransportError)
+        assert "deadline" not in error.message and "timeout" not in error.message
+        # the transport still works afterwards, with a new connection
+    with hostile.honour_expect() as good:
+        page = finishes(lambda: transport.get(good.url))
+        assert isinstance(page, Response) and page.status == 200

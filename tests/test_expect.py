@@ -219,3 +219,24 @@ def test_expect_through_an_http_proxy(
         assert proxy.posts[0].path == target
         assert proxy.requests[0].headers.get("Expect") == "100-continue"
         assert proxy.stored[big.name][0] == big.read_bytes()
+
+
+def test_benchmark_script_runs(tmp_path: Path) -> None:
+    """benchmarks/bench_expect.py end to end on a small file, so it cannot rot (no timing asserted)."""
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_expect.py"
+    out = tmp_path / "expect.json"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--size", "2", "--rounds", "1", "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    targets = json.loads(out.read_text())["targets"]
+    assert len(targets) == 5
+    # the byte counts do not depend on timing: the verdict came before the body
+    assert targets["Expect-honouring server, body received on 401"]["value"] == 0

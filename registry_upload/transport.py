@@ -16,7 +16,6 @@ import http.client
 import io
 import logging
 import os
-import select
 import socket
 import ssl
 import sys
@@ -32,6 +31,7 @@ import urllib3
 from urllib3._version import __version__ as _urllib3_version
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, SSLError
 from urllib3.util import parse_url
+from urllib3.util.wait import wait_for_read
 
 from ._hashing import CHUNK_SIZE, Digests, StreamHasher
 from ._version import __version__
@@ -823,11 +823,10 @@ def _request_head(
 def _readable(sock: socket.socket, timeout: float) -> bool:
     if isinstance(sock, ssl.SSLSocket) and sock.pending():
         return True
-    try:
-        ready, _, _ = select.select([sock], [], [], max(0.0, timeout))
+    try:  # poll() where there is one: select() fails on descriptors above 1023
+        return wait_for_read(sock, timeout=max(0.0, timeout))
     except (OSError, ValueError):
         return True  # let the read report the problem
-    return bool(ready)
 
 
 def _poll(sock: socket.socket, timeout: float) -> bytes | None:
@@ -843,7 +842,8 @@ def _poll(sock: socket.socket, timeout: float) -> bytes | None:
         try:
             return sock.recv(1)
         except (ssl.SSLWantReadError, BlockingIOError):
-            continue
+            if time.monotonic() >= until:
+                return None
         finally:
             sock.settimeout(previous)
     return None

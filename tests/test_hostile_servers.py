@@ -252,3 +252,32 @@ def test_close_cuts_requests_in_flight(body: MultipartBody) -> None:
     with hostile.honour_expect() as good:
         page = finishes(lambda: transport.get(good.url))
         assert isinstance(page, Response) and page.status == 200
+
+
+def test_unresolvable_and_unreachable_hosts_are_not_connected(
+    body: MultipartBody, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS failure and connect timeout, played without any traffic leaving the machine."""
+    import urllib3.util.connection
+
+    def no_dns(*args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    def blackhole(*args: object, **kwargs: object) -> socket.socket:
+        raise TimeoutError("timed out")
+
+    for fake, words in ((no_dns, "cannot connect"), (blackhole, "timed out connecting")):
+        with monkeypatch.context() as patch:
+            patch.setattr(socket, "getaddrinfo", no_dns)
+            if fake is blackhole:
+                patch.setattr(urllib3.util.connection, "create_connection", blackhole)
+            with Transport(FAST) as transport:
+                error = finishes(
+                    lambda: transport.post_file(
+                        "https://registry.example/legacy/", body, authorization=AUTH
+                    )
+                )
+        assert isinstance(error, TransportError)
+        assert words in error.message
+        assert not error.connected and error.retryable
+        assert error.bytes_sent == 0

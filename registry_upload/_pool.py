@@ -28,6 +28,9 @@ __all__ = ["Pool", "PoolRun"]
 
 logger = logging.getLogger(__name__)
 
+#: How often the coordinating thread wakes up to notice Ctrl-C.
+_POLL = 0.1
+
 
 @dataclass(slots=True)
 class PoolRun:
@@ -128,10 +131,11 @@ class Pool:
                 alive = [t for t in self._threads if t.is_alive()]
             if not alive:
                 return True
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
+            remaining = _POLL if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
                 return False
-            alive[0].join(remaining)
+            # Short waits: Python runs signal handlers (Ctrl-C) only between them.
+            alive[0].join(min(remaining, _POLL))
 
     def _interrupt(self) -> None:
         self.stop.set()

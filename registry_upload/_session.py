@@ -97,8 +97,10 @@ class Session:
             if self._profile.id != "unknown" or self._probed:
                 return self._profile
             self._probed = True
+        url = self.repository.url
+        auth = self.authorization_for(url)
         try:
-            page = self.transport.get(self.repository.url)
+            page = self.transport.get(url, headers={"Authorization": auth} if auth else None)
         except TransportError as exc:
             logger.debug("probe of %s failed: %s", self.repository.url, exc.message)
             return self._profile

@@ -1,25 +1,62 @@
 """``check()``: everything that would stop an upload, found before any upload.
 
 The library form of ``twine check``, stricter: archive and metadata problems
-(all of them, each with its field), filename/metadata mismatches, PEP 625
-sdist names, local versions, and the long description rendered the way PyPI
-renders it (readme-renderer, imported lazily on first use).
+(all of them, each with its code and field), unsafe archives, filename/metadata
+mismatches, PEP 625 sdist names, local versions, and the long description
+rendered the way PyPI renders it (readme-renderer, imported lazily on first
+use).  Every step is bounded: archives by member count and unpacked size (see
+``_archives``), the description by size, nesting depth and a render deadline.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
+import re
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterable
 
+from ._paths import collect_for_check
 from .distribution import Distribution
-from .errors import DistributionError, InvalidMetadataError
+from .errors import DistributionError
 from .results import CheckReport, Finding, Severity
 
-__all__ = ["check", "check_description"]
+__all__ = [
+    "HTML_DEPTH_LIMIT",
+    "IN_PROCESS_RENDER_LIMIT",
+    "RENDER_DEPTH_LIMIT",
+    "RENDER_SIZE_LIMIT",
+    "RENDER_TIMEOUT",
+    "RST_RENDER_SIZE_LIMIT",
+    "check",
+    "check_description",
+]
 
 logger = logging.getLogger(__name__)
+
+#: Markdown and plain-text descriptions larger than this are not rendered
+#: (rendering costs about 100x their size in memory); a WARNING says so.
+RENDER_SIZE_LIMIT = 1 << 20
+#: The same for reStructuredText, which docutils renders at about 14 s and
+#: 350 MiB per MiB.
+RST_RENDER_SIZE_LIMIT = 256 << 10
+#: Markdown nested deeper than this (``>`` blockquotes) is refused before
+#: rendering: the renderer's time grows with the cube of the depth.
+RENDER_DEPTH_LIMIT = 100
+#: Raw HTML in markdown nested deeper than this is refused before rendering: the
+#: HTML sanitizer's time grows with the square of the depth, in native code that
+#: a deadline cannot interrupt.
+HTML_DEPTH_LIMIT = 1000
+#: Descriptions larger than this are rendered in a child process that is killed at
+#: the deadline (the renderers are native code that a thread cannot interrupt, and
+#: some inputs cost them quadratic time); smaller ones render in a thread.
+IN_PROCESS_RENDER_LIMIT = 64 << 10
+#: Seconds a description may take to render before it is reported as too slow.
+RENDER_TIMEOUT = 5.0
 
 _RENDER_HINT = (
     "Set Description-Content-Type to match the README (text/markdown for .md), "
@@ -28,22 +65,28 @@ _RENDER_HINT = (
 
 
 def check(
-    paths: Iterable[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     strict: bool = False,
+    attestations: bool = True,
     on_file: Callable[[str, tuple[Finding, ...]], None] | None = None,
 ) -> CheckReport:
     """Inspect every file and collect findings; never raises for a bad file.
 
-    With ``strict=True`` warnings count as errors (as ``twine check --strict``).
+    ``paths`` is one path (str or PathLike; a str is never iterated) or an
+    iterable of them, files or directories (expanded to the distributions in
+    them, see :func:`registry_upload._paths.collect`); companion ``.asc`` and
+    ``.attestation`` files are skipped.  A wrong type raises TypeError, an
+    unreadable directory UnsupportedDistributionError.  With ``strict=True``
+    warnings count as errors (as ``twine check --strict``).
+    ``attestations=False`` leaves attestation files unread.
     ``on_file(path, findings)`` is called as each file is done.
     """
     shown_paths: list[str] = []
     findings: list[Finding] = []
-    for path in paths:
-        shown = str(path)
+    for shown in collect_for_check(paths):
         shown_paths.append(shown)
-        found = tuple(_check_one(shown))
+        found = tuple(_check_one(shown, attestations))
         if strict:
             found = tuple(_as_error(f) for f in found)
         findings.extend(found)
@@ -65,40 +108,26 @@ def _as_error(finding: Finding) -> Finding:
     )
 
 
-def _check_one(path: str) -> list[Finding]:
+def _check_one(path: str, attestations: bool) -> list[Finding]:
     try:
-        dist = Distribution.open(path)
-    except InvalidMetadataError as exc:
-        return [
-            Finding(
-                code=p.code,
-                severity=Severity.ERROR,
-                path=path,
-                field=p.field,
-                message=p.message,
-                hint=exc.hint,
-            )
-            for p in exc.problems
-        ]
+        dist = Distribution.open(path, attestations=attestations)
     except DistributionError as exc:
-        code = type(exc).__name__.removesuffix("Error")
-        return [
-            Finding(
-                code=_kebab(code),
-                severity=Severity.ERROR,
-                path=path,
-                message=exc.message,
-                hint=exc.hint,
-            )
-        ]
+        return list(exc.problems) or [_untyped(path, exc)]
     found = list(dist.findings)
     found.extend(check_description(dist))
     logger.debug("checked %s: %d finding(s)", path, len(found))
     return found
 
 
-def _kebab(name: str) -> str:
-    return "".join(f"-{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+def _untyped(path: str, exc: DistributionError) -> Finding:
+    """A DistributionError raised without problems (none is, today): still one finding."""
+    return Finding(
+        code="invalid-distribution",
+        severity=Severity.ERROR,
+        path=path,
+        message=exc.message,
+        hint=exc.hint,
+    )
 
 
 def check_description(dist: Distribution) -> list[Finding]:
@@ -131,7 +160,24 @@ def check_description(dist: Distribution) -> list[Finding]:
             )
         )
     mime, params = _parse_content_type(content_type or "text/x-rst")
-    rendered, warnings = _render(description, mime, params)
+    refused = _too_costly(path, description, mime)
+    if refused is not None:
+        found.append(refused)
+        return found
+    try:
+        rendered, warnings = _render_bounded(description, mime, params, RENDER_TIMEOUT)
+    except TimeoutError:
+        found.append(
+            _description_error(
+                path,
+                "description-render-timeout",
+                f"the long description ({mime}) did not render within {RENDER_TIMEOUT:g} s",
+                "PyPI renders it on upload and would time out too; simplify the README "
+                "(deep nesting, huge tables) and preview it with "
+                "`python -m readme_renderer README`.",
+            )
+        )
+        return found
     if rendered is None:
         detail = "; ".join(warnings[:5]) if warnings else "no detail from the renderer"
         found.append(
@@ -157,6 +203,141 @@ def check_description(dist: Distribution) -> list[Finding]:
             for w in warnings
         )
     return found
+
+
+def _description_error(path: str, code: str, message: str, hint: str) -> Finding:
+    return Finding(
+        code=code,
+        severity=Severity.ERROR,
+        path=path,
+        field="description",
+        message=message,
+        hint=hint,
+    )
+
+
+_QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}((?:>[ \t]?)+)", re.MULTILINE)
+
+
+def _too_costly(path: str, text: str, mime: str) -> Finding | None:
+    """A finding when rendering would cost too much, found without rendering."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    limit = RENDER_SIZE_LIMIT if mime in ("text/markdown", "text/plain") else RST_RENDER_SIZE_LIMIT
+    if size > limit:
+        return Finding(
+            code="description-too-large-to-render",
+            severity=Severity.WARNING,
+            path=path,
+            field="description",
+            message=f"the long description ({mime}) is {size} bytes; not rendered (over the "
+            f"{limit}-byte limit of this check), so it is unchecked",
+            hint="Preview it with `python -m readme_renderer README`; a README this large is "
+            "usually generated content that belongs in the documentation.",
+        )
+    if mime == "text/markdown":
+        quotes = max((m.group(1).count(">") for m in _QUOTE_PREFIX.finditer(text)), default=0)
+        html = _html_depth(text)
+        for what, depth, limit in (
+            ("block quotes", quotes, RENDER_DEPTH_LIMIT),
+            ("HTML elements", html, HTML_DEPTH_LIMIT),
+        ):
+            if depth > limit:
+                return _description_error(
+                    path,
+                    "description-too-deeply-nested",
+                    f"the long description nests {what} {depth} deep (the limit is {limit}); "
+                    "rendering it would take minutes",
+                    "PyPI renders it on upload and would time out; remove the nesting.",
+                )
+    return None
+
+
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>")
+# Elements that never nest: void ones, and those a following sibling closes implicitly.
+_FLAT = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr", "p", "li", "dt", "dd", "option", "tr", "td", "th"}
+)
+
+
+def _html_depth(text: str) -> int:
+    """The deepest nesting of raw HTML elements (tags the sanitizer would have to stack)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closing = match.groups()
+        if self_closing or name.lower() in _FLAT:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _render_bounded(
+    text: str, mime: str, params: dict[str, str], timeout: float
+) -> tuple[str | None, list[str]]:
+    """Render under a deadline: TimeoutError when it takes longer than ``timeout``."""
+    if mime == "text/plain" or len(text) <= IN_PROCESS_RENDER_LIMIT or not sys.executable:
+        return _render_with_deadline(text, mime, params, timeout)
+    return _render_in_child(text, mime, params, timeout)
+
+
+_CHILD_RENDER = """\
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from registry_upload.checks import _render
+job = json.loads(sys.stdin.buffer.read())
+html, warnings = _render(job["text"], job["mime"], job["params"])
+sys.stdout.write(json.dumps({"ok": html is not None, "warnings": warnings}))
+"""
+
+
+def _render_in_child(
+    text: str, mime: str, params: dict[str, str], timeout: float
+) -> tuple[str | None, list[str]]:
+    """Render in ``python -I`` (killed at the deadline); only the verdict comes back."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    job = json.dumps({"text": text, "mime": mime, "params": params}).encode()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", _CHILD_RENDER, package_parent],
+            input=job,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimeoutError from None
+    if proc.returncode != 0:
+        last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        return None, [f"the renderer failed: {last[0] if last else proc.returncode}"]
+    verdict = json.loads(proc.stdout)
+    return ("" if verdict["ok"] else None), list(verdict["warnings"])
+
+
+def _render_with_deadline(
+    text: str, mime: str, params: dict[str, str], timeout: float
+) -> tuple[str | None, list[str]]:
+    """Render in a daemon thread; TimeoutError when it takes longer than ``timeout``.
+
+    A render that overruns cannot be interrupted: its thread finishes in the
+    background (bounded by RENDER_SIZE_LIMIT and the nesting pre-scans).  The
+    deadline only holds for renderer code that releases the GIL (Python code
+    does; the HTML sanitizer, native, does not: the pre-scans cover it).
+    """
+    outcome: list[tuple[str | None, list[str]]] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_render(text, mime, params))
+        except Exception as exc:  # a renderer crash (RecursionError on deep rst) is a failure
+            outcome.append((None, [f"the renderer failed: {type(exc).__name__}"]))
+
+    worker = threading.Thread(target=work, name="registry-upload-render", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive() or not outcome:
+        raise TimeoutError
+    return outcome[0]
 
 
 def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:

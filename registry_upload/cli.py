@@ -14,15 +14,23 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import __version__
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,11 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--index-url", help="simple index to check for existing files")
     up.add_argument(
         "--jobs",
-        type=int,
+        type=_positive_int,
         default=None,
         help="at most N uploads in flight, added while the registry is slow (default 8)",
     )
-    up.add_argument("--attempts", type=int, default=None, help="tries per file (default 4)")
+    up.add_argument(
+        "--attempts", type=_positive_int, default=None, help="tries per file (default 4)"
+    )
     up.add_argument("--dry-run", action="store_true", help="inspect and resolve credentials only")
     up.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     up.add_argument(
@@ -61,12 +71,18 @@ def _parser() -> argparse.ArgumentParser:
         help="allow credentials over plain http to a non-loopback host",
     )
     up.add_argument("--blake2", action="store_true", help="also send the blake2b-256 digest")
+    up.add_argument(
+        "--no-attestations",
+        action="store_true",
+        help="leave out the PEP 740 attestation files found beside the distributions",
+    )
     up.add_argument("--comment", help="an upload comment")
     up.add_argument("-v", "--verbose", action="store_true")
 
     chk = sub.add_parser("check", help="check distributions before uploading")
     chk.add_argument("files", nargs="+")
     chk.add_argument("--strict", action="store_true", help="warnings fail the check")
+    chk.add_argument("--no-attestations", action="store_true", help="do not read attestation files")
     chk.add_argument("--json", action="store_true")
     chk.add_argument("-v", "--verbose", action="store_true")
 
@@ -86,24 +102,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def expand(patterns: Sequence[str]) -> list[str]:
-    """Directories become their distributions; globs expand; order kept, no repeats."""
+def _globbed(patterns: Sequence[str]) -> list[str]:
+    """Globs expand (sorted); everything else is passed on as given."""
     import glob
 
     out: list[str] = []
     for pattern in patterns:
-        if os.path.isdir(pattern):
-            found = sorted(
-                str(p) for p in Path(pattern).iterdir() if p.name.endswith(_DIST_SUFFIXES)
-            )
-        elif glob.has_magic(pattern):
-            found = sorted(glob.glob(pattern))
-        else:
-            found = [pattern]
-        for item in found:
-            if item not in out:
-                out.append(item)
+        out.extend(sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern])
     return out
+
+
+def expand(patterns: Sequence[str]) -> list[str]:
+    """Globs expand, directories become their distributions; order kept, no repeats.
+
+    Raises a typed error for an unreadable directory or a file that is not a
+    distribution (companion ``.asc``/``.attestation`` files are set aside).
+    """
+    from ._paths import collect
+
+    return list(collect(_globbed(patterns)).paths)
+
+
+def _collect_files(patterns: Sequence[str]) -> list[str] | None:
+    """The distributions to upload, notes printed; ``None`` after a usage error."""
+    from ._paths import collect
+    from .errors import RegistryUploadError
+
+    try:
+        found = collect(_globbed(patterns))
+    except RegistryUploadError as exc:
+        _print_usage_error(exc)
+        return None
+    for path, reason in found.notes:
+        sys.stderr.write(f"note: {path}: {reason}\n")
+    if not found.paths:
+        sys.stderr.write("error: no distribution files matched\n")
+        return None
+    return list(found.paths)
+
+
+def _print_usage_error(exc: Any) -> None:
+    sys.stderr.write(f"error: {exc.message}\n")
+    if exc.hint:
+        sys.stderr.write(f"hint: {exc.hint}\n")
 
 
 class _Progress:
@@ -172,32 +213,27 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 def _cmd_upload(args: argparse.Namespace) -> int:
-    from .credentials import CredentialChain
-    from .errors import RegistryUploadError
+    from .errors import RegistryUploadError, UploadInterrupted
     from .retry import RetryPolicy
     from .transport import TransportOptions
     from .uploader import DEFAULT_JOBS, Uploader
 
-    files = expand(args.files)
-    if not files:
-        sys.stderr.write("error: no distribution files matched\n")
+    files = _collect_files(args.files)
+    if files is None:
         return EXIT_USAGE
     interactive = not args.non_interactive and sys.stdin is not None and sys.stdin.isatty()
-    chain = CredentialChain.default(
-        username=args.username,
-        password=args.password,
-        pypirc=args.config_file,
-        interactive=interactive,
-    )
     options = TransportOptions(ca_cert=args.cert, client_cert=args.client_cert)
     retry = RetryPolicy(attempts=args.attempts) if args.attempts else RetryPolicy()
     sizes = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
     progress = _Progress(sys.stderr, len(files), sizes)
+    out = sys.stderr if args.json else sys.stdout
     try:
         with Uploader(
             args.repository_url,
             repository=args.repository,
-            credentials=chain,
+            username=args.username,
+            password=args.password,
+            interactive=interactive,
             pypirc=args.config_file,
             index_url=args.index_url,
             skip_existing=args.skip_existing,
@@ -208,18 +244,41 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             blake2=args.blake2,
             comment=args.comment,
             dry_run=args.dry_run,
+            attestations=not args.no_attestations,
             on_event=progress if progress.enabled else None,
         ) as uploader:
-            report = uploader.upload(files)
+            try:
+                report = uploader.upload(files)
+            except UploadInterrupted as stopped:
+                _exit_on_second_interrupt()
+                progress.close()
+                _print_report(stopped.report, uploader.resolution, args, out)
+                out.write("interrupted: nothing more was started (Ctrl-C)\n")
+                return EXIT_INTERRUPTED
             resolution = uploader.resolution
     except RegistryUploadError as exc:
-        sys.stderr.write(f"error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+        _print_usage_error(exc)
         return EXIT_USAGE
     finally:
         progress.close()
-    out = sys.stderr if args.json else sys.stdout
+    _print_report(report, resolution, args, out)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _exit_on_second_interrupt() -> None:
+    """After the first Ctrl-C, a second one ends the program at once."""
+    import signal
+
+    def now(signum: int, frame: object) -> None:
+        sys.stderr.write("\ninterrupted twice: exiting now\n")
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, now)
+
+
+def _print_report(report: Any, resolution: Any, args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"Repository: {report.repository_url} ({report.registry})\n")
     if args.verbose:
         out.write(f"Credentials: {report.credential_source or 'none'}\n")
@@ -227,33 +286,50 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             for outcome in resolution.trail:
                 out.write(f"  {outcome}\n")
     for result in report:
-        detail = f"{_size(result.bytes_sent)}, {result.elapsed:.2f} s"
-        if args.verbose:
-            detail += f", {result.attempts} attempt(s)"
-            if result.verified:
-                detail += ", verified on the index"
-        out.write(f"{result.status.value.upper():9} {result.filename} ({detail})\n")
-        if result.reason and (args.verbose or result.status.value == "skipped"):
-            out.write(f"  {result.reason}\n")
-        if result.error is not None:
-            _print_error(result.error, out)
+        _print_result(result, args.verbose, out)
+    counts = report.counts()
+    extra = "".join(
+        f", {counts[status]} {status}"
+        for status in ("not-started", "interrupted", "dry-run")
+        if counts[status]
+    )
     out.write(
-        f"{report.uploaded} uploaded, {report.skipped} skipped, {report.failed} failed "
+        f"{report.uploaded} uploaded, {report.skipped} skipped, {report.failed} failed{extra} "
         f"in {report.elapsed:.2f} s\n"
     )
+    out.flush()
     if args.json:
         _print_json(report.to_dict())
-    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _print_result(result: Any, verbose: bool, out: TextIO) -> None:
+    detail = f"{_size(result.bytes_sent)}, {result.elapsed:.2f} s"
+    if verbose:
+        detail += f", {result.attempts} attempt(s)"
+        if result.verified:
+            detail += ", verified on the index"
+    out.write(f"{result.status.value.upper():11} {result.filename} ({detail})\n")
+    shown = verbose or result.status.value in ("skipped", "not-started", "interrupted")
+    if result.reason and shown:
+        out.write(f"  {result.reason}\n")
+    if result.error is not None:
+        _print_error(result.error, out)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .checks import check
+    from .errors import RegistryUploadError
 
-    files = expand(args.files)
-    if not files:
+    try:
+        report = check(
+            _globbed(args.files), strict=args.strict, attestations=not args.no_attestations
+        )
+    except RegistryUploadError as exc:
+        _print_usage_error(exc)
+        return EXIT_USAGE
+    if not report.paths:
         sys.stderr.write("error: no distribution files matched\n")
         return EXIT_USAGE
-    report = check(files, strict=args.strict)
     out = sys.stderr if args.json else sys.stdout
     for path in report.paths:
         found = report.for_path(path)
@@ -340,9 +416,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
         )
+        logging.getLogger("registry_upload").setLevel(logging.DEBUG)  # per-file detail too
     commands = {"upload": _cmd_upload, "check": _cmd_check, "demo": _cmd_demo, "auth": _cmd_auth}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED

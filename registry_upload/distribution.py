@@ -10,18 +10,20 @@ it sends the file, so an upload reads the file once.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
-import io
 import json
 import logging
 import os
+import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from packaging.metadata import ExceptionGroup, Metadata, RawMetadata, parse_email
 from packaging.utils import (
@@ -34,21 +36,35 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from . import _archives
 from ._hashing import Digests, hash_file
 from .errors import (
+    DistributionError,
     InvalidDistributionError,
     InvalidMetadataError,
-    MetadataProblem,
     UnsupportedDistributionError,
 )
 from .results import Finding, Severity
 
-__all__ = ["METADATA_SIZE_LIMIT", "Digests", "Distribution", "FileType"]
+__all__ = [
+    "ATTESTATION_SIZE_LIMIT",
+    "DISTRIBUTION_SUFFIXES",
+    "METADATA_SIZE_LIMIT",
+    "Digests",
+    "Distribution",
+    "FileType",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Core metadata larger than this is refused without being read.
 METADATA_SIZE_LIMIT = 10 * 1024 * 1024
+#: A PEP 740 attestation (a Sigstore bundle: certificate, transparency-log entry,
+#: DSSE envelope) is a few KiB; anything over 1 MiB is not one, and is refused
+#: without being read.
+ATTESTATION_SIZE_LIMIT = 1 << 20
+#: The filename endings of the distributions the inspector accepts.
+DISTRIBUTION_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 FileType = Literal["bdist_wheel", "sdist"]
 
@@ -60,6 +76,8 @@ _FORM_NAME = {
     "platforms": "platform",
     "supported_platforms": "supported_platform",
     "license_files": "license_file",
+    "import_names": "import_name",
+    "import_namespaces": "import_namespace",
 }
 # Fields only sent when the metadata declares at least this version.
 _MIN_METADATA_VERSION = {
@@ -70,8 +88,22 @@ _MIN_METADATA_VERSION = {
 }
 
 
-def _problem(field: str | None, message: str, code: str = "invalid-metadata") -> MetadataProblem:
-    return MetadataProblem(field=field, message=message, code=code)
+_METADATA_HINT = (
+    "Fix the project metadata (pyproject.toml) and rebuild; "
+    "upgrading the build backend fixes most generated-metadata problems."
+)
+
+
+def _problem(path: str, field: str | None, message: str, code: str = "invalid-metadata") -> Finding:
+    """An ERROR finding about the core metadata."""
+    return Finding(
+        code=code,
+        severity=Severity.ERROR,
+        path=path,
+        field=field,
+        message=message,
+        hint=_METADATA_HINT,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,39 +122,44 @@ class Distribution:
     # -- construction ------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Distribution:
+    def open(cls, path: str | os.PathLike[str], *, attestations: bool = True) -> Distribution:
         """Inspect ``path``; raise a :class:`DistributionError` subclass if unusable.
 
-        Warnings (a non-normalised sdist filename, a local version) do not
-        raise; they are in :attr:`findings`.
+        Every problem found is in the error's ``problems`` (Findings with
+        codes).  Warnings (a non-normalised sdist filename, a local version,
+        Metadata-Version 2.0) do not raise; they are in :attr:`findings`.
+        ``attestations=False`` leaves ``<file>.*.attestation`` files beside it
+        unread.
         """
         p = Path(path)
         shown = str(p)
         kind = _kind_of(p.name)
         if kind is None:
-            raise UnsupportedDistributionError(
+            raise _refuse(
+                UnsupportedDistributionError,
+                shown,
+                "not-a-distribution",
                 f"{shown}: not a distribution file; expected {_ACCEPTED}",
-                hint="Pass the files from your dist/ directory, e.g. dist/*.whl dist/*.tar.gz.",
-                path=shown,
+                "Pass the files from your dist/ directory, e.g. dist/*.whl dist/*.tar.gz.",
             )
         size = _stat_regular_file(p)
-        if kind == "bdist_wheel":
-            data, where, pyversion = _read_wheel(p)
-        else:
-            data, where = _read_sdist(p)
-            pyversion = "source"
-        raw, problems = _parse_metadata(data, where)
-        problems.extend(_cross_check(p.name, kind, raw))
+        with _open_for_reading(p) as fh:
+            if kind == "bdist_wheel":
+                data, where, pyversion = _read_wheel(p, fh, size)
+            else:
+                data, where = _read_sdist(p, fh, size)
+                pyversion = "source"
+        raw, problems, findings = _parse_metadata(data, where, shown)
+        problems.extend(_cross_check(shown, p.name, kind, raw))
         if problems:
             raise InvalidMetadataError(
                 f"{shown}: {len(problems)} problem(s) in {where}",
                 problems=problems,
-                hint="Fix the project metadata (pyproject.toml) and rebuild; "
-                "upgrading the build backend fixes most generated-metadata problems.",
+                hint=_METADATA_HINT,
                 path=shown,
             )
-        findings = tuple(_warnings(p, kind, raw))
-        attestations = _read_attestations(p)
+        findings.extend(_warnings(p, kind, raw))
+        loaded = _read_attestations(p) if attestations else ()
         logger.debug("opened %s (%s, %d bytes)", shown, kind, size)
         return cls(
             path=p,
@@ -131,8 +168,8 @@ class Distribution:
             pyversion=pyversion,
             size=size,
             metadata=raw,
-            findings=findings,
-            attestations=attestations,
+            findings=tuple(findings),
+            attestations=loaded,
         )
 
     # -- properties --------------------------------------------------------
@@ -161,11 +198,7 @@ class Distribution:
         try:
             return hash_file(self.path, blake2=blake2, md5=md5)
         except OSError as exc:
-            raise InvalidDistributionError(
-                f"{self.path}: cannot be read: {exc.strerror or exc}",
-                hint="Check that the file still exists and is readable.",
-                path=str(self.path),
-            ) from exc
+            raise unreadable_error(str(self.path), exc) from exc
 
     def form_fields(
         self, digests: Digests | None = None, *, comment: str | None = None
@@ -199,46 +232,122 @@ def _kind_of(filename: str) -> FileType | None:
     return None
 
 
+def _refuse(
+    cls: type[DistributionError],
+    path: str,
+    code: str,
+    message: str,
+    hint: str,
+    *,
+    field: str | None = None,
+) -> DistributionError:
+    """A typed error carrying its one problem as a Finding with an explicit code."""
+    finding = Finding(
+        code=code, severity=Severity.ERROR, path=path, message=message, field=field, hint=hint
+    )
+    return cls(message, problems=[finding], hint=hint, path=path)
+
+
+def _refuse_all(p: Path, problems: Sequence[Finding]) -> InvalidDistributionError:
+    """One InvalidDistributionError listing every archive problem found."""
+    shown = str(p)
+    if len(problems) == 1:
+        message, hint = f"{shown}: {problems[0].message}", problems[0].hint
+    else:
+        message = f"{shown}: {len(problems)} problems in the archive"
+        hint = (
+            "The archive is malformed or unsafe (a tampered or hand-made file?); "
+            + _REBUILD[0].lower()
+            + _REBUILD[1:]
+        )
+    return InvalidDistributionError(message, problems=problems, hint=hint, path=shown)
+
+
+def unreadable_error(path: str, exc: OSError) -> UnsupportedDistributionError:
+    """The error for a file that exists but cannot be opened (permission, I/O, loop)."""
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        code, reason = "unreadable", "cannot be read: permission denied"
+        hint = (
+            "Check the file's permissions and owner (ls -l); a file written by another "
+            "user or by a container may need chmod/chown."
+        )
+    elif exc.errno == errno.ELOOP:
+        code, reason = "unreadable", "cannot be opened: symbolic link loop"
+        hint = "Point at the distribution file itself, not a broken or looping link."
+    else:
+        code, reason = "unreadable", f"cannot be read: {exc.strerror or exc}"
+        hint = "Check that the file still exists and is readable."
+    error = _refuse(UnsupportedDistributionError, path, code, f"{path}: {reason}", hint)
+    assert isinstance(error, UnsupportedDistributionError)
+    return error
+
+
 def _stat_regular_file(p: Path) -> int:
     shown = str(p)
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise UnsupportedDistributionError(
+        raise _refuse(
+            UnsupportedDistributionError,
+            shown,
+            "no-such-file",
             f"{shown}: no such file",
-            hint="Build first (python -m build) or check the path.",
-            path=shown,
+            "Build first (python -m build) or check the path.",
         ) from None
-    except OSError as exc:  # ELOOP for a symlink loop, EACCES, ...
-        raise UnsupportedDistributionError(
-            f"{shown}: cannot be opened: {exc.strerror or exc}",
-            hint="Point at the distribution file itself, not a broken or looping link.",
-            path=shown,
-        ) from None
-    if not p.is_file():
-        raise UnsupportedDistributionError(
+    except OSError as exc:  # ELOOP for a symlink loop, EACCES on a directory, ...
+        raise unreadable_error(shown, exc) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(
+            UnsupportedDistributionError,
+            shown,
+            "not-a-regular-file",
             f"{shown}: is not a regular file; expected {_ACCEPTED}",
-            hint="Pass the distribution files, or a directory to the CLI to expand.",
-            path=shown,
+            "Pass the distribution files, or their directory (it is expanded).",
         )
     return st.st_size
 
 
+@contextlib.contextmanager
+def _open_for_reading(p: Path) -> Iterator[IO[bytes]]:
+    """Open the file; a failure to open is "unreadable", never "damaged"."""
+    try:
+        fh = open(p, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise unreadable_error(str(p), exc) from None
+    with fh:
+        yield fh
+
+
 def _too_large(p: Path, where: str, size: int) -> InvalidDistributionError:
-    return InvalidDistributionError(
-        f"{p}: {where} is {size} bytes, over the {METADATA_SIZE_LIMIT}-byte limit; "
-        "refusing to read it",
-        hint="Core metadata is a few KiB; a huge one usually means a README embedded by mistake. "
-        + _REBUILD,
-        path=str(p),
+    return _refuse_all(
+        p,
+        [
+            Finding(
+                code="metadata-too-large",
+                severity=Severity.ERROR,
+                path=str(p),
+                message=f"{where} is {size} bytes, over the {METADATA_SIZE_LIMIT}-byte limit; "
+                "refusing to read it",
+                hint="Core metadata is a few KiB; a huge one usually means a README embedded "
+                "by mistake. " + _REBUILD,
+            )
+        ],
     )
 
 
+def _structure(p: Path, code: str, message: str, hint: str = _REBUILD) -> InvalidDistributionError:
+    """An archive that opens but does not hold what a wheel or sdist must."""
+    error = _refuse(InvalidDistributionError, str(p), code, f"{p}: {message}", hint)
+    assert isinstance(error, InvalidDistributionError)
+    return error
+
+
 def _corrupt(p: Path, what: str, exc: BaseException) -> InvalidDistributionError:
-    return InvalidDistributionError(
-        f"{p}: corrupt or truncated {what} ({type(exc).__name__}: {exc})",
-        hint="The file is damaged (an interrupted copy or download?). " + _REBUILD,
-        path=str(p),
+    return _structure(
+        p,
+        "corrupt-archive",
+        f"corrupt or truncated {what} ({type(exc).__name__}: {exc})",
+        "The file is damaged (an interrupted copy or download?). " + _REBUILD,
     )
 
 
@@ -254,65 +363,94 @@ _ARCHIVE_ERRORS = (
 )
 
 
-def _read_wheel(p: Path) -> tuple[bytes, str, str]:
+@contextlib.contextmanager
+def _zip_archive(p: Path, fh: IO[bytes], size: int) -> Iterator[zipfile.ZipFile]:
+    """The zip, once its entry count is known to be bounded and its records check out."""
+    count = _archives.zip_entry_count(fh)
+    if count is not None and count > _archives.MAX_MEMBERS:
+        raise _refuse_all(
+            p,
+            [
+                Finding(
+                    code="too-many-members",
+                    severity=Severity.ERROR,
+                    path=str(p),
+                    message=f"the archive declares {count} members, over the "
+                    f"{_archives.MAX_MEMBERS} limit; refusing to read it",
+                    hint="Check what the build included. " + _REBUILD,
+                )
+            ],
+        )
+    with zipfile.ZipFile(fh) as zf:
+        problems = _archives.zip_problems(str(p), fh, zf, size)
+        if problems:
+            raise _refuse_all(p, problems)
+        yield zf
+
+
+def _read_wheel(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str, str]:
     try:
         name, version, _build, _tags = parse_wheel_filename(p.name)
     except (InvalidWheelFilename, InvalidVersion) as exc:
-        raise InvalidDistributionError(
-            f"{p}: invalid wheel filename: {exc}",
-            hint="Wheel filenames are {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl "
+        raise _structure(
+            p,
+            "invalid-wheel-filename",
+            f"invalid wheel filename: {exc}",
+            "Wheel filenames are {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl "
             "(PEP 427); rebuild instead of renaming the file.",
-            path=str(p),
         ) from None
     pyversion = p.name[: -len(".whl")].split("-")[-3]
     try:
-        with zipfile.ZipFile(p) as zf:
-            dist_infos = sorted(
-                {
-                    n.split("/", 1)[0]
-                    for n in zf.namelist()
-                    if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")
-                }
-            )
-            if not dist_infos:
-                raise InvalidDistributionError(
-                    f"{p}: no *.dist-info directory in the wheel",
-                    hint=_REBUILD,
-                    path=str(p),
-                )
-            if len(dist_infos) > 1:
-                raise InvalidDistributionError(
-                    f"{p}: {len(dist_infos)} .dist-info directories ({', '.join(dist_infos)}); "
-                    "a wheel has exactly one",
-                    hint=_REBUILD,
-                    path=str(p),
-                )
-            dist_info = dist_infos[0]
-            di_name, _, di_version = dist_info[: -len(".dist-info")].partition("-")
-            if canonicalize_name(di_name) != name or not _same_version(di_version, version):
-                raise InvalidDistributionError(
-                    f"{p}: its {dist_info} does not match the filename ({name} {version})",
-                    hint=_REBUILD,
-                    path=str(p),
-                )
-            member = f"{dist_info}/METADATA"
-            try:
-                info = zf.getinfo(member)
-            except KeyError:
-                raise InvalidDistributionError(
-                    f"{p}: {member} is missing", hint=_REBUILD, path=str(p)
-                ) from None
-            if info.file_size > METADATA_SIZE_LIMIT:
-                raise _too_large(p, member, info.file_size)
-            with zf.open(info) as fh:
-                data = fh.read(METADATA_SIZE_LIMIT + 1)
-            if len(data) > METADATA_SIZE_LIMIT:
-                raise _too_large(p, member, len(data))
+        with _zip_archive(p, fh, size) as zf:
+            member = _wheel_metadata_member(p, zf, name, version)
+            data = _read_zip_member(p, zf, member)
     except InvalidDistributionError:
         raise
     except _ARCHIVE_ERRORS as exc:
         raise _corrupt(p, "wheel (zip archive)", exc) from None
     return data, member, pyversion
+
+
+def _wheel_metadata_member(p: Path, zf: zipfile.ZipFile, name: str, version: Version) -> str:
+    dist_infos = sorted(
+        {
+            n.split("/", 1)[0]
+            for n in zf.namelist()
+            if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")
+        }
+    )
+    if not dist_infos:
+        raise _structure(p, "no-dist-info", "no *.dist-info directory in the wheel")
+    if len(dist_infos) > 1:
+        raise _structure(
+            p,
+            "several-dist-info",
+            f"{len(dist_infos)} .dist-info directories ({', '.join(dist_infos)}); "
+            "a wheel has exactly one",
+        )
+    dist_info = dist_infos[0]
+    di_name, _, di_version = dist_info[: -len(".dist-info")].partition("-")
+    if canonicalize_name(di_name) != name or not _same_version(di_version, version):
+        raise _structure(
+            p,
+            "dist-info-mismatch",
+            f"its {dist_info} does not match the filename ({name} {version})",
+        )
+    member = f"{dist_info}/METADATA"
+    if member not in zf.NameToInfo:
+        raise _structure(p, "no-metadata", f"{member} is missing")
+    return member
+
+
+def _read_zip_member(p: Path, zf: zipfile.ZipFile, member: str) -> bytes:
+    info = zf.getinfo(member)
+    if info.file_size > METADATA_SIZE_LIMIT:
+        raise _too_large(p, member, info.file_size)
+    with zf.open(info) as fh:
+        data = fh.read(METADATA_SIZE_LIMIT + 1)
+    if len(data) > METADATA_SIZE_LIMIT:
+        raise _too_large(p, member, len(data))
+    return data
 
 
 def _same_version(a: str, b: str | Version) -> bool:
@@ -333,15 +471,14 @@ def _pick_pkg_info(p: Path, candidates: list[str]) -> str:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        raise InvalidDistributionError(
-            f"{p}: no <name>-<version>/PKG-INFO in the sdist",
-            hint="An sdist must hold PKG-INFO in its top directory. " + _REBUILD,
-            path=str(p),
+        raise _structure(
+            p,
+            "no-pkg-info",
+            "no <name>-<version>/PKG-INFO in the sdist",
+            "An sdist must hold PKG-INFO in its top directory. " + _REBUILD,
         )
-    raise InvalidDistributionError(
-        f"{p}: several top-level PKG-INFO files ({', '.join(candidates)})",
-        hint=_REBUILD,
-        path=str(p),
+    raise _structure(
+        p, "several-pkg-info", f"several top-level PKG-INFO files ({', '.join(candidates)})"
     )
 
 
@@ -350,117 +487,138 @@ def _is_top_pkg_info(name: str) -> bool:
     return len(parts) == 2 and parts[1] == "PKG-INFO"
 
 
-# Sdists up to this size are decompressed in one C call (much faster than
-# tarfile's gzip layer) as long as they unpack to at most _SMALL_UNPACKED.
-_SMALL_SDIST = 4 << 20
-_SMALL_UNPACKED = 64 << 20
-
-
-def _open_sdist_tar(p: Path) -> tuple[tarfile.TarFile, bool]:
-    """The sdist's tar, and whether the whole gzip stream was already verified.
-
-    Small sdists are inflated in one call, which proves the gzip stream is
-    complete; larger ones stream through tarfile, and only a walk over every
-    header proves they are not truncated.
-    """
-    if p.stat().st_size <= _SMALL_SDIST:
-        raw = p.read_bytes()
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        data = inflater.decompress(raw, _SMALL_UNPACKED)
-        if not inflater.unconsumed_tail:
-            if not inflater.eof:
-                raise EOFError("compressed file ended before the end-of-stream marker")
-            if inflater.unused_data.strip(b"\0"):
-                raise OSError("trailing garbage after the gzip stream")
-            return tarfile.open(fileobj=io.BytesIO(data), mode="r:"), True
-    return tarfile.open(p, mode="r:gz"), False
-
-
-def _read_sdist(p: Path) -> tuple[bytes, str]:
+def _read_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
+    zipped = p.name.endswith(".zip")
     try:
-        if p.name.endswith(".zip"):
-            with zipfile.ZipFile(p) as zf:
-                member = _pick_pkg_info(p, [n for n in zf.namelist() if _is_top_pkg_info(n)])
-                info = zf.getinfo(member)
-                if info.file_size > METADATA_SIZE_LIMIT:
-                    raise _too_large(p, member, info.file_size)
-                with zf.open(info) as fh:
-                    data = fh.read(METADATA_SIZE_LIMIT + 1)
-        else:
-            tar, verified = _open_sdist_tar(p)
-            with tar as tf:
-                preferred = f"{_sdist_stem(p)}/PKG-INFO"
-                members: dict[str, tarfile.TarInfo] = {}
-                for m in tf:
-                    if _is_top_pkg_info(m.name):
-                        members[m.name.strip("/")] = m
-                        if verified and m.name.strip("/") == preferred:
-                            break  # the stream is known complete: no need to walk on
-                # Unverified streams are walked to the end, which proves them complete.
-                member = _pick_pkg_info(p, sorted(members))
-                tinfo = members[member]
-                if not tinfo.isfile():
-                    raise InvalidDistributionError(
-                        f"{p}: {member} is not a regular file", hint=_REBUILD, path=str(p)
-                    )
-                if tinfo.size > METADATA_SIZE_LIMIT:
-                    raise _too_large(p, member, tinfo.size)
-                extracted = tf.extractfile(tinfo)
-                assert extracted is not None  # a regular file always extracts
-                with extracted:
-                    data = extracted.read(METADATA_SIZE_LIMIT + 1)
-        if len(data) > METADATA_SIZE_LIMIT:
-            raise _too_large(p, member, len(data))
+        if zipped:
+            return _read_zip_sdist(p, fh, size)
+        return _read_tar_sdist(p, fh)
     except InvalidDistributionError:
         raise
+    except _archives.ArchiveRefused as refused:
+        raise _refuse_all(p, [refused.finding]) from None
     except _ARCHIVE_ERRORS as exc:
-        what = "sdist (zip archive)" if p.name.endswith(".zip") else "sdist (gzip/tar archive)"
+        what = "sdist (zip archive)" if zipped else "sdist (gzip/tar archive)"
         raise _corrupt(p, what, exc) from None
+
+
+def _read_zip_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
+    with _zip_archive(p, fh, size) as zf:
+        tops = {top for n in zf.namelist() if (top := _archives.top_directory(n))}
+        if len(tops) > 1:
+            raise _refuse_all(p, [_archives.many_tops(str(p), tops)])
+        member = _pick_pkg_info(p, [n for n in zf.namelist() if _is_top_pkg_info(n)])
+        return _read_zip_member(p, zf, member), member
+
+
+def _read_tar_sdist(p: Path, fh: IO[bytes]) -> tuple[bytes, str]:
+    problems = _zip_polyglot(p, fh)
+    fh.seek(0)
+    scan = _archives.scan_tar(str(p), fh, read_limit=METADATA_SIZE_LIMIT)
+    problems.extend(scan.problems)
+    if problems:
+        raise _refuse_all(p, problems)
+    member = _pick_pkg_info(p, sorted(scan.pkg_infos))
+    is_file, size, data = scan.pkg_infos[member]
+    if not is_file:
+        raise _structure(p, "pkg-info-not-a-file", f"{member} is not a regular file")
+    if size > METADATA_SIZE_LIMIT or len(data) > METADATA_SIZE_LIMIT:
+        raise _too_large(p, member, max(size, len(data)))
     return data, member
 
 
-def _parse_metadata(data: bytes, where: str) -> tuple[RawMetadata, list[MetadataProblem]]:
-    problems: list[MetadataProblem] = []
+def _zip_polyglot(p: Path, fh: IO[bytes]) -> list[Finding]:
+    """A .tar.gz whose tail also reads as a zip archive (cheap: reads the tail)."""
+    count = _archives.zip_entry_count(fh)
+    if not count or count > _archives.MAX_MEMBERS:
+        return []
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            if not zf.infolist():
+                return []
+    except _ARCHIVE_ERRORS:
+        return []
+    return [
+        Finding(
+            code="zip-tar-polyglot",
+            severity=Severity.ERROR,
+            path=str(p),
+            message="the file reads both as a tar.gz and as a zip archive",
+            hint="Installers and registries could see two different sdists in it. " + _REBUILD,
+        )
+    ]
+
+
+def _parse_metadata(
+    data: bytes, where: str, path: str
+) -> tuple[RawMetadata, list[Finding], list[Finding]]:
+    """The raw metadata, its problems (ERROR findings) and its warnings."""
+    problems: list[Finding] = []
+    warnings: list[Finding] = []
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(
             _problem(
+                path,
                 None,
                 f"{where} is not valid UTF-8 (byte {exc.start}, line {line})",
                 code="metadata-not-utf8",
             )
         )
-        return RawMetadata(), problems
+        return RawMetadata(), problems, warnings
     raw, unparsed = parse_email(text)
     mv = raw.get("metadata_version")
     if mv is None:
-        problems.append(_problem("metadata-version", f"{where} has no Metadata-Version field"))
+        problems.append(
+            _problem(
+                path,
+                "metadata-version",
+                f"{where} has no Metadata-Version field",
+                code="missing-metadata-version",
+            )
+        )
     elif not _version_at_least(mv, "2.4"):
         # setuptools writes License-File under 2.1; like twine, drop it rather than fail.
         raw.pop("license_files", None)
         unparsed.pop("license-file", None)
     problems.extend(
-        _problem(key, f"unrecognised or malformed field {key!r}") for key in sorted(unparsed)
+        _problem(path, key, f"unrecognised or malformed field {key!r}", code="unparsed-field")
+        for key in sorted(unparsed)
     )
+    to_validate = raw
     if mv == "2.0":
-        problems.append(
-            _problem(
-                "metadata-version",
-                "Metadata-Version 2.0 was never a published standard and registries reject it",
-                code="metadata-version-2.0",
-            )
-        )
+        warnings.append(_metadata_20_warning(path))
+        # packaging refuses 2.0 itself; what bdist_wheel labelled 2.0 is 2.1 without
+        # Description-Content-Type, so the other fields are checked by 2.1's rules.
+        to_validate = RawMetadata(**{**raw, "metadata_version": "2.1"})
+    problems.extend(_validation_problems(to_validate, path))
+    return raw, problems, warnings
+
+
+def _metadata_20_warning(path: str) -> Finding:
+    return Finding(
+        code="metadata-version-2.0",
+        severity=Severity.WARNING,
+        path=path,
+        field="metadata-version",
+        message="Metadata-Version 2.0 was never a published standard; PyPI and TestPyPI "
+        "refuse it, other registries (pypiserver, devpi, ...) accept it",
+        hint="Upgrade the build backend (setuptools/wheel) and rebuild: current backends "
+        "write Metadata-Version 2.1 or later.",
+    )
+
+
+def _validation_problems(raw: RawMetadata, path: str) -> list[Finding]:
     try:
         Metadata.from_raw(raw)
     except ExceptionGroup as group:
-        for invalid in group.exceptions:
-            fld = getattr(invalid, "field", None)
-            if mv == "2.0" and fld == "metadata-version":
-                continue  # already explained above
-            problems.append(_problem(fld, str(invalid)))
-    return raw, problems
+        return [
+            _problem(path, getattr(invalid, "field", None), str(invalid))
+            for invalid in group.exceptions
+        ]
+    return []
 
 
 def _version_at_least(value: str, minimum: str) -> bool:
@@ -470,7 +628,7 @@ def _version_at_least(value: str, minimum: str) -> bool:
         return False
 
 
-def _cross_check(filename: str, kind: FileType, raw: RawMetadata) -> list[MetadataProblem]:
+def _cross_check(path: str, filename: str, kind: FileType, raw: RawMetadata) -> list[Finding]:
     """Filename name/version against the metadata (after normalisation)."""
     meta_name, meta_version = raw.get("name"), raw.get("version")
     if meta_name is None or meta_version is None:
@@ -487,6 +645,7 @@ def _cross_check(filename: str, kind: FileType, raw: RawMetadata) -> list[Metada
         if canonicalize_name(fn_raw_name or base) != canonicalize_name(meta_name):
             return [
                 _problem(
+                    path,
                     "name",
                     f"filename {filename!r} does not start with the project name {meta_name!r}",
                     code="name-mismatch",
@@ -494,6 +653,7 @@ def _cross_check(filename: str, kind: FileType, raw: RawMetadata) -> list[Metada
             ]
         return [
             _problem(
+                path,
                 "version",
                 f"filename {filename!r} has an unparsable version {fn_raw_version!r}",
                 code="version-mismatch",
@@ -503,6 +663,7 @@ def _cross_check(filename: str, kind: FileType, raw: RawMetadata) -> list[Metada
     if fn_name != canonicalize_name(meta_name):
         problems.append(
             _problem(
+                path,
                 "name",
                 f"filename says {fn_name!r} but the metadata says {meta_name!r}",
                 code="name-mismatch",
@@ -511,6 +672,7 @@ def _cross_check(filename: str, kind: FileType, raw: RawMetadata) -> list[Metada
     if not _same_version(meta_version, fn_version):
         problems.append(
             _problem(
+                path,
                 "version",
                 f"filename says {fn_version} but the metadata says {meta_version}",
                 code="version-mismatch",
@@ -536,8 +698,9 @@ def _warnings(p: Path, kind: FileType, raw: RawMetadata) -> list[Finding]:
                     path=shown,
                     field="name",
                     message=f"sdist filename {p.name!r} is not the PEP 625 form {expected!r}",
-                    hint="PyPI rejects non-normalised sdist names; upgrade the build backend "
-                    "and rebuild.",
+                    hint='PyPI now refuses such uploads (400 "Filename ... is invalid, should '
+                    'be ..."; it sent deprecation e-mails before enforcing PEP 625); other '
+                    "registries accept them. Upgrade the build backend and rebuild.",
                 )
             )
     if Version(version).local is not None:
@@ -558,17 +721,41 @@ def _read_attestations(p: Path) -> tuple[Any, ...]:
     """PEP 740 attestations from ``<file>.*.attestation`` beside the file."""
     prefix = p.name + "."
     found = sorted(p.parent / n for n in _attestations_in(str(p.parent)) if n.startswith(prefix))
-    loaded = []
-    for att in found:
-        try:
-            loaded.append(json.loads(att.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise InvalidDistributionError(
-                f"{att}: not a readable JSON attestation ({exc})",
-                hint="Regenerate the attestation, or remove it to upload without one.",
-                path=str(p),
-            ) from None
-    return tuple(loaded)
+    return tuple(_read_attestation(p, att) for att in found)
+
+
+def _read_attestation(p: Path, att: Path) -> Any:
+    """One attestation: a regular file, at most ATTESTATION_SIZE_LIMIT, a JSON object."""
+    try:
+        data = _read_capped_regular_file(att, ATTESTATION_SIZE_LIMIT)
+        value = json.loads(data.decode("utf-8"))
+        if not isinstance(value, dict):
+            raise ValueError(f"a JSON {type(value).__name__}, not an object")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _refuse(
+            InvalidDistributionError,
+            str(p),
+            "invalid-attestation",
+            f"{att}: not a usable attestation ({exc})",
+            "Regenerate the attestation, remove it, or leave attestations out "
+            "(attestations=False, --no-attestations).",
+        ) from None
+    return value
+
+
+def _read_capped_regular_file(path: Path, limit: int) -> bytes:
+    """Read a regular file of at most ``limit`` bytes; never blocks on a FIFO or a device."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        if st.st_size > limit:
+            raise ValueError(f"{st.st_size} bytes, over the {limit}-byte limit")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"over the {limit}-byte limit")
+    return data
 
 
 def _attestations_in(directory: str) -> tuple[str, ...]:

@@ -5,9 +5,10 @@ can catch everything with a single ``except RegistryUploadError``::
 
     RegistryUploadError                  root; .hint, .path, .url, .registry, .status
     ├── DistributionError                a file on disk cannot be uploaded
-    │   ├── UnsupportedDistributionError   not a wheel or an sdist (or no such file)
-    │   ├── InvalidDistributionError       corrupt archive, metadata missing or too large
-    │   └── InvalidMetadataError           core metadata invalid: .problems lists all
+    │   ├── UnsupportedDistributionError   not a wheel or an sdist, missing, unreadable
+    │   ├── InvalidDistributionError       corrupt or unsafe archive, metadata missing
+    │   └── InvalidMetadataError           core metadata invalid
+    │      (every DistributionError: .problems, one Finding per problem)
     ├── CredentialError                  no usable username/password
     │   ├── NoCredentialsError             no provider answered
     │   ├── InsecureTransportError         credentials over plain http to a remote host
@@ -38,13 +39,12 @@ that echoes a token cannot make an error show it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._redact import redact
 
 if TYPE_CHECKING:
-    from .results import UploadReport
+    from .results import Finding, UploadReport
 
 __all__ = [
     "AuthenticationError",
@@ -55,7 +55,6 @@ __all__ = [
     "InsecureTransportError",
     "InvalidDistributionError",
     "InvalidMetadataError",
-    "MetadataProblem",
     "NoCredentialsError",
     "PermissionDeniedError",
     "RateLimitedError",
@@ -117,27 +116,43 @@ class RegistryUploadError(Exception):
 
 
 class DistributionError(RegistryUploadError):
-    """A file on disk cannot be uploaded as it is."""
+    """A file on disk cannot be uploaded as it is.
+
+    ``problems`` holds one :class:`~registry_upload.results.Finding` (severity
+    ERROR, each with an explicit ``code``) per problem found, so a caller sees
+    every problem of the file at once.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: Sequence[Finding] = (),
+        hint: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.problems = tuple(problems)
+        if len(self.problems) > 1:
+            message = message + "".join(f"\n  - {_problem_line(p)}" for p in self.problems)
+        super().__init__(message, hint=hint, path=path)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.problems:
+            data["problems"] = [p.to_dict() for p in self.problems]
+        return data
+
+
+def _problem_line(problem: Finding) -> str:
+    return f"{problem.field}: {problem.message}" if problem.field else problem.message
 
 
 class UnsupportedDistributionError(DistributionError):
-    """The path is not a wheel or sdist (wrong extension, a directory, missing)."""
+    """The path is not a wheel or sdist (wrong extension, a directory, missing, unreadable)."""
 
 
 class InvalidDistributionError(DistributionError):
-    """The archive is corrupt or lacks readable core metadata."""
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataProblem:
-    """One problem in a distribution's core metadata."""
-
-    field: str | None
-    message: str
-    code: str = "invalid-metadata"
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
+    """The archive is corrupt, unsafe, or lacks readable core metadata."""
 
 
 class InvalidMetadataError(DistributionError):
@@ -147,21 +162,14 @@ class InvalidMetadataError(DistributionError):
         self,
         message: str,
         *,
-        problems: Sequence[MetadataProblem] = (),
+        problems: Sequence[Finding] = (),
         hint: str | None = None,
         path: str | None = None,
     ) -> None:
-        self.problems = tuple(problems)
-        if self.problems:
-            message = message + "".join(f"\n  - {p}" for p in self.problems)
-        super().__init__(message, hint=hint, path=path)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = super().to_dict()
-        data["problems"] = [
-            {"code": p.code, "field": p.field, "message": p.message} for p in self.problems
-        ]
-        return data
+        problems = tuple(problems)
+        if len(problems) == 1:  # one problem: still listed under the summary line
+            message = message + f"\n  - {_problem_line(problems[0])}"
+        super().__init__(message, problems=problems, hint=hint, path=path)
 
 
 # --- credentials -------------------------------------------------------------

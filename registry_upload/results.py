@@ -206,6 +206,9 @@ class UploadReport:
     elapsed: float = 0.0
     #: The batch was stopped by Ctrl-C: some files are ``not-started`` or ``interrupted``.
     interrupted: bool = False
+    #: ``(path, reason)`` for each file set aside before the upload (a ``.asc``
+    #: signature skipped, an attestation attached to its distribution).
+    notes: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         counts = ", ".join(f"{n} {status}" for status, n in self.counts().items() if n)
@@ -276,6 +279,7 @@ class UploadReport:
             "credential_source": self.credential_source,
             "elapsed": round(self.elapsed, 6),
             "interrupted": self.interrupted,
+            "notes": [{"path": path, "reason": reason} for path, reason in self.notes],
             "counts": {**self.counts(), "total": len(self.results)},
             "results": [r.to_dict() for r in self.results],
         }

@@ -23,9 +23,9 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from pathlib import Path
 
 from ._attempt import AttemptOptions, FileUpload
+from ._paths import collect
 from ._pool import Pool, PoolRun
 from ._session import Session, SessionOptions
 from .credentials import CredentialChain, CredentialProvider, Credentials, Resolution, load_pypirc
@@ -38,7 +38,7 @@ from .errors import (
 )
 from .registries import PYPI_UPLOAD_URL, Profile
 from .repository import Repository
-from .results import FileResult, FileStatus, ProgressEvent, UploadReport
+from .results import FileResult, FileStatus, ProgressEvent, Severity, UploadReport
 from .retry import RetryPolicy
 from .transport import Transport, TransportOptions
 
@@ -101,8 +101,10 @@ class Uploader:
 
     ``credentials``: :class:`Credentials`, a :class:`CredentialChain`, one
     :class:`CredentialProvider`, or ``None`` for the default chain (which
-    ``username``/``password`` head, as ``-u``/``-p`` do).  ``on_event``
-    receives :class:`ProgressEvent` from worker threads.
+    ``username``/``password`` head, as ``-u``/``-p`` do; ``interactive``
+    lets it prompt on a terminal).  ``attestations=False`` leaves PEP 740
+    attestation files beside the distributions out.  ``on_event`` receives
+    :class:`ProgressEvent` from worker threads.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class Uploader:
         credentials: CredentialsInput = None,
         username: str | None = None,
         password: str | None = None,
+        interactive: bool = False,
         pypirc: str | os.PathLike[str] | None = None,
         index_url: str | None = None,
         skip_existing: bool = False,
@@ -123,6 +126,7 @@ class Uploader:
         blake2: bool = False,
         comment: str | None = None,
         dry_run: bool = False,
+        attestations: bool = True,
         on_event: Callable[[ProgressEvent], None] | None = None,
     ) -> None:
         if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -144,8 +148,15 @@ class Uploader:
             dry_run=dry_run,
         )
         self.on_event = on_event
+        self.attestations = attestations
         fixed, chain = _credential_source(
-            credentials, username, password, pypirc, self.repository.url_credentials
+            credentials,
+            username,
+            password,
+            self.repository.url_credentials,
+            lambda user, secret: CredentialChain.default(
+                username=user, password=secret, pypirc=pypirc, interactive=interactive
+            ),
         )
         self._transport = Transport(self.options)
         self.session = Session(
@@ -202,7 +213,7 @@ class Uploader:
         thread is left; its ``.report`` (and :attr:`report`) has every file.
         """
         started = time.monotonic()
-        dists = self._plan(paths)
+        dists, notes = self._plan(paths)
         pool = Pool(self.jobs, slow_seconds=SLOW_FILE_SECONDS, on_abort=self._transport.close)
         order = sorted(range(len(dists)), key=lambda i: (dists[i].filetype != "bdist_wheel", i))
 
@@ -213,18 +224,27 @@ class Uploader:
             return upload.run()
 
         run = pool.run(order, work, halt_reason=_unreachable)
-        self.report = self._report(dists, run, time.monotonic() - started)
+        self.report = self._report(dists, run, time.monotonic() - started, notes)
         if run.interrupted:
             raise UploadInterrupted(self.report)
         return self.report
 
-    def _plan(self, paths: PathInput) -> list[Distribution]:
-        """Open every file first: nothing is sent if one of them is unusable."""
-        dists = _open_all(_as_paths(paths))
+    def _plan(self, paths: PathInput) -> tuple[list[Distribution], tuple[tuple[str, str], ...]]:
+        """Open every file first: nothing is sent if one of them is unusable, or if
+        the registry would refuse it; then resolve the credentials once."""
+        items, notes = _collect(paths)
+        dists = _open_all(items, attestations=self.attestations)
+        _refuse_what_the_registry_refuses(dists, self.session.profile)
         self.session.credentials()
-        return dists
+        return dists, notes
 
-    def _report(self, dists: list[Distribution], run: PoolRun, elapsed: float) -> UploadReport:
+    def _report(
+        self,
+        dists: list[Distribution],
+        run: PoolRun,
+        elapsed: float,
+        notes: tuple[tuple[str, str], ...],
+    ) -> UploadReport:
         results = tuple(
             result if result is not None else _not_done(dist, i in run.started, run, self)
             for i, (dist, result) in enumerate(zip(dists, run.results, strict=True))
@@ -239,6 +259,7 @@ class Uploader:
             credential_source=creds.source if creds else None,
             elapsed=elapsed,
             interrupted=run.interrupted,
+            notes=notes,
         )
 
 
@@ -286,10 +307,13 @@ def _credential_source(
     credentials: object,
     username: str | None,
     password: str | None,
-    pypirc: str | os.PathLike[str] | None,
     from_url: Credentials | None,
+    default_chain: Callable[[str | None, str | None], CredentialChain],
 ) -> tuple[Credentials | None, CredentialChain | None]:
-    """(fixed credentials, chain): exactly one of them is used."""
+    """(fixed credentials, chain): exactly one of them is used.
+
+    Without ``credentials``, the default chain answers, headed by ``username``
+    and ``password`` (or the ones written into the URL)."""
     if isinstance(credentials, Credentials):
         return credentials, None
     if isinstance(credentials, CredentialChain):
@@ -299,7 +323,7 @@ def _credential_source(
             return from_url, None
         if username is None and from_url is not None:
             username = from_url.username
-        return None, CredentialChain.default(username=username, password=password, pypirc=pypirc)
+        return None, default_chain(username, password)
     if isinstance(credentials, CredentialProvider):
         return None, CredentialChain([credentials])
     raise TypeError(
@@ -309,33 +333,56 @@ def _credential_source(
     )
 
 
-def _as_paths(paths: PathInput) -> list[PathItem]:
-    """One path or many; a directory stands for the distributions in it."""
-    if isinstance(paths, str | os.PathLike | Distribution):
-        items: list[PathItem] = [paths]
-    elif isinstance(paths, Iterable) and not isinstance(paths, bytes | dict):
-        items = list(paths)
-    else:
-        raise TypeError(
-            f"paths must be a path (str or os.PathLike) or an iterable of paths, "
-            f"not {type(paths).__name__}"
-        )
+def _collect(paths: PathInput) -> tuple[list[PathItem], tuple[tuple[str, str], ...]]:
+    """The distributions to upload, and a note for each companion file set aside.
+
+    Paths go through :func:`~registry_upload._paths.collect` (directories
+    expand; ``.asc`` and ``.attestation`` companions are noted, other files
+    refused); :class:`Distribution` objects are taken as they are.
+    """
+    if isinstance(paths, Distribution):
+        return [paths], ()
+    if isinstance(paths, str | os.PathLike) or not isinstance(paths, Iterable):
+        found = collect(paths)  # raises TypeError for what is not a path
+        return list(found.paths), found.notes
+    items = list(paths)
+    if not any(isinstance(item, Distribution) for item in items):
+        found = collect(items)  # type: ignore[arg-type]
+        return list(found.paths), found.notes
     out: list[PathItem] = []
+    notes: list[tuple[str, str]] = []
     for item in items:
         if isinstance(item, Distribution):
             out.append(item)
-            continue
-        if not isinstance(item, str | os.PathLike):
-            raise TypeError(f"each path must be a str or os.PathLike, not {type(item).__name__}")
-        if os.path.isdir(item):
-            found = sorted(Path(item).iterdir())
-            out.extend(p for p in found if p.name.endswith((".whl", ".tar.gz", ".zip")))
         else:
-            out.append(item)
-    return out
+            found = collect(item)
+            out.extend(found.paths)
+            notes.extend(found.notes)
+    return out, tuple(notes)
 
 
-def _open_all(paths: Iterable[PathItem]) -> list[Distribution]:
+def _refuse_what_the_registry_refuses(dists: list[Distribution], profile: Profile) -> None:
+    """Warnings this registry would answer with a refusal stop the batch before it starts."""
+    refused = [
+        replace(finding, severity=Severity.ERROR)
+        for dist in dists
+        for finding in dist.findings
+        if finding.code in profile.refuses
+    ]
+    if not refused:
+        return
+    files = sorted({finding.path for finding in refused})
+    raise DistributionError(
+        f"{profile.title} would refuse {len(files)} file(s); nothing was sent: "
+        + "; ".join(f"{f.path}: {f.message}" for f in refused),
+        problems=refused,
+        hint=refused[0].hint
+        or f"Rebuild with a current build backend before uploading to {profile.title}.",
+        path=files[0] if len(files) == 1 else None,
+    )
+
+
+def _open_all(paths: Iterable[PathItem], *, attestations: bool = True) -> list[Distribution]:
     dists: list[Distribution] = []
     errors: list[DistributionError] = []
     for path in paths:
@@ -343,7 +390,7 @@ def _open_all(paths: Iterable[PathItem]) -> list[Distribution]:
             dists.append(path)
             continue
         try:
-            dists.append(Distribution.open(path))
+            dists.append(Distribution.open(path, attestations=attestations))
         except DistributionError as exc:
             errors.append(exc)
     if len(errors) == 1:
@@ -352,6 +399,7 @@ def _open_all(paths: Iterable[PathItem]) -> list[Distribution]:
         listing = "\n".join(f"- {e.message}" for e in errors)
         raise DistributionError(
             f"{len(errors)} files cannot be uploaded; nothing was sent:\n{listing}",
+            problems=[problem for error in errors for problem in error.problems],
             hint=errors[0].hint,
         )
     return dists
@@ -375,6 +423,7 @@ def upload(
     blake2: bool = False,
     comment: str | None = None,
     dry_run: bool = False,
+    attestations: bool = True,
     on_event: Callable[[ProgressEvent], None] | None = None,
     raise_on_failure: bool = False,
 ) -> UploadReport:
@@ -402,6 +451,7 @@ def upload(
         blake2=blake2,
         comment=comment,
         dry_run=dry_run,
+        attestations=attestations,
         on_event=on_event,
     ) as uploader:
         report = uploader.upload(paths)

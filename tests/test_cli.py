@@ -57,8 +57,8 @@ def test_upload_ok_then_duplicate_fails_with_message_and_hint(dist_dir: Path) ->
     with FakeRegistry() as reg:
         ok = run("upload", "--repository-url", reg.url, str(dist_dir), "-v", env=env)
         assert ok.returncode == 0, ok.stderr
-        assert "UPLOADED  clipkg-1.0-py3-none-any.whl" in ok.stdout
-        assert "UPLOADED  clipkg-1.0.tar.gz" in ok.stdout
+        assert "UPLOADED    clipkg-1.0-py3-none-any.whl" in ok.stdout
+        assert "UPLOADED    clipkg-1.0.tar.gz" in ok.stdout
         assert "Credentials: env:REGISTRY_UPLOAD_PASSWORD" in ok.stdout
         assert "2 uploaded, 0 skipped, 0 failed" in ok.stdout
         assert "\r" not in ok.stderr  # no progress bar outside a terminal

@@ -16,9 +16,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from registry_upload import (
     Distribution,
+    Finding,
     InvalidDistributionError,
     InvalidMetadataError,
     RegistryUploadError,
+    Severity,
     UnsupportedDistributionError,
     check,
 )
@@ -49,11 +51,12 @@ def test_form_fields_equal_twine_for_real_backends(
         ours = dist.form_fields(dist.digests(blake2=True))
         theirs = _twine_fields(path)
         # Deliberate differences (README, "Differences from twine"): metadata 2.5's
-        # Import-Name/Import-Namespace are sent, twine 7 drops them; requires_python is
-        # always sent (the built projects declare it, so it matches here).
-        only_ours = [(k, v) for k, v in ours if k in {"import_names", "import_namespaces"}]
+        # Import-Name/Import-Namespace are sent (as warehouse names them: import_name,
+        # import_namespace), twine 7 drops them; requires_python is always sent (the
+        # built projects declare it, so it matches here).
+        only_ours = [(k, v) for k, v in ours if k in {"import_name", "import_namespace"}]
         if dist.metadata_version == "2.5":
-            assert only_ours == [(k, v) for k, v in only_ours if k == "import_names"]
+            assert only_ours == [(k, v) for k, v in only_ours if k == "import_name"]
         else:
             assert not only_ours
         ours = [f for f in ours if f not in only_ours]
@@ -115,9 +118,13 @@ def test_license_file_dropped_below_metadata_24(tmp_path: Path) -> None:
 
 
 def test_import_names_sent_for_metadata_25(tmp_path: Path) -> None:
-    meta = core_metadata("imp", "1.0", metadata_version="2.5", extra="Import-Name: imp")
+    extra = "Import-Name: imp\nImport-Name: imp.sub\nImport-Namespace: ns"
+    meta = core_metadata("imp", "1.0", metadata_version="2.5", extra=extra)
     fields = Distribution.open(make_wheel(tmp_path, "imp", "1.0", metadata=meta)).form_fields()
-    assert ("import_names", "imp") in fields
+    # warehouse reads the singular names and silently drops unknown keys
+    assert [v for k, v in fields if k == "import_name"] == ["imp", "imp.sub"]
+    assert [v for k, v in fields if k == "import_namespace"] == ["ns"]
+    assert not [k for k, _ in fields if k in {"import_names", "import_namespaces"}]
 
 
 def test_attestations_are_picked_up(tmp_path: Path) -> None:
@@ -270,8 +277,14 @@ def test_non_utf8_metadata(tmp_path: Path) -> None:
     path = make_wheel(tmp_path, "latin", "1.0", metadata=meta)
     with pytest.raises(InvalidMetadataError) as info:
         Distribution.open(path)
-    assert info.value.problems[0].code == "metadata-not-utf8"
-    assert "line 4" in info.value.problems[0].message
+    (problem,) = info.value.problems
+    assert isinstance(problem, Finding)
+    assert (problem.code, problem.severity, problem.path) == (
+        "metadata-not-utf8",
+        Severity.ERROR,
+        str(path),
+    )
+    assert "line 4" in problem.message
     _assert_names_file(info.value, path)
 
 
@@ -316,14 +329,23 @@ def test_all_metadata_problems_at_once(tmp_path: Path) -> None:
     assert {f.field for f in report.errors} >= {"requires-dist", "requires-python"}
 
 
-def test_metadata_version_20_is_rejected_clearly(tmp_path: Path) -> None:
-    path = make_wheel(
-        tmp_path, "mv", "1.0", metadata=core_metadata("mv", "1.0", metadata_version="2.0")
-    )
+def test_metadata_version_20_is_accepted_with_a_warning(tmp_path: Path) -> None:
+    meta = core_metadata("mv", "1.0", metadata_version="2.0", extra="Provides-Extra: x")
+    dist = Distribution.open(make_wheel(tmp_path, "mv", "1.0", metadata=meta))
+    (warning,) = dist.findings
+    assert warning.code == "metadata-version-2.0"
+    assert warning.severity is Severity.WARNING
+    assert "PyPI and TestPyPI refuse" in warning.message
+    assert ("metadata_version", "2.0") in dist.form_fields()  # sent as the file says
+    report = check(dist.path)
+    assert report.ok and "metadata-version-2.0" in {f.code for f in report.warnings}
+
+
+def test_metadata_version_20_still_validates_the_other_fields(tmp_path: Path) -> None:
+    meta = core_metadata("mv", "1.0", metadata_version="2.0", extra="Requires-Dist: ???")
     with pytest.raises(InvalidMetadataError) as info:
-        Distribution.open(path)
-    assert [p.code for p in info.value.problems] == ["metadata-version-2.0"]
-    assert "never a published standard" in info.value.problems[0].message
+        Distribution.open(make_wheel(tmp_path, "mv", "1.0", metadata=meta))
+    assert [p.field for p in info.value.problems] == ["requires-dist"]
 
 
 def test_invalid_wheel_filename(tmp_path: Path) -> None:
@@ -375,3 +397,144 @@ def test_mutated_archives_only_raise_typed_errors(
         assert dist.form_fields()
     report = check([path])  # never raises, whatever the bytes
     assert report.paths == (str(path),)
+
+
+# --- wire names: every metadata field against warehouse's form ---------------------
+
+# RawMetadata key -> the form key warehouse's forklift reads it from
+# (warehouse/forklift/metadata.py: _FORM_TO_RAW_MAPPING, the RawMetadata keys with
+# platforms, supported_platforms, license_files, import_names, import_namespaces
+# overridden to the singular).  Unknown keys are dropped there silently.
+WAREHOUSE_FORM_KEY = {
+    "author": "author",
+    "author_email": "author_email",
+    "classifiers": "classifiers",
+    "description": "description",
+    "description_content_type": "description_content_type",
+    "download_url": "download_url",
+    "dynamic": "dynamic",
+    "home_page": "home_page",
+    "import_names": "import_name",
+    "import_namespaces": "import_namespace",
+    "keywords": "keywords",
+    "license": "license",
+    "license_expression": "license_expression",
+    "license_files": "license_file",
+    "maintainer": "maintainer",
+    "maintainer_email": "maintainer_email",
+    "metadata_version": "metadata_version",
+    "name": "name",
+    "obsoletes": "obsoletes",
+    "obsoletes_dist": "obsoletes_dist",
+    "platforms": "platform",
+    "project_urls": "project_urls",
+    "provides": "provides",
+    "provides_dist": "provides_dist",
+    "provides_extra": "provides_extra",
+    "requires": "requires",
+    "requires_dist": "requires_dist",
+    "requires_external": "requires_external",
+    "requires_python": "requires_python",
+    "summary": "summary",
+    "supported_platforms": "supported_platform",
+    "version": "version",
+}
+
+_EVERY_FIELD = """\
+Metadata-Version: 2.5
+Name: every.field
+Version: 1.0
+Platform: linux
+Platform: win32
+Supported-Platform: RedHat 7.2
+Supported-Platform: Ubuntu
+Summary: one line
+Description-Content-Type: text/plain
+Keywords: a,b
+Home-page: https://example.org
+Download-URL: https://example.org/dl
+Author: A
+Author-email: a@example.org
+Maintainer: M
+Maintainer-email: m@example.org
+License-Expression: MIT
+License-File: LICENSE
+License-File: NOTICE
+Classifier: Programming Language :: Python
+Classifier: Typing :: Typed
+Requires-Dist: a>=1
+Requires-Dist: b
+Requires-Python: >=3.9
+Requires-External: libfoo
+Requires-External: libbar
+Project-URL: Docs, https://example.org/docs
+Project-URL: Source, https://example.org/src
+Provides-Extra: x
+Provides-Extra: y
+Provides-Dist: every.field
+Provides-Dist: other
+Obsoletes-Dist: old
+Obsoletes-Dist: older
+Requires: os
+Requires: sys
+Provides: every
+Provides: field
+Obsoletes: gone
+Obsoletes: went
+Dynamic: Classifier
+Dynamic: Keywords
+Import-Name: every
+Import-Name: every.sub
+Import-Namespace: ns
+Import-Namespace: ns2
+
+Long description.
+"""
+
+
+def test_every_field_uses_warehouses_form_key(tmp_path: Path) -> None:
+    from packaging.metadata import _RAW_TO_EMAIL_MAPPING
+
+    # a field packaging learns about fails here until it is mapped above
+    assert set(WAREHOUSE_FORM_KEY) == set(_RAW_TO_EMAIL_MAPPING)
+    dist = Distribution.open(make_wheel(tmp_path, "every.field", "1.0", metadata=_EVERY_FIELD))
+    assert set(dist.metadata) == set(WAREHOUSE_FORM_KEY) - {"license"}  # License or -Expression
+    fields = dist.form_fields()
+    metadata_keys = [k for k, _ in fields[2:] if k not in {"filetype", "pyversion"}]
+    assert set(metadata_keys) == {WAREHOUSE_FORM_KEY[k] for k in dist.metadata}
+    sent = collections.defaultdict(list)
+    for key, value in fields:
+        sent[key].append(value)
+    # multiple-use fields: one form field per value, in order
+    assert sent["platform"] == ["linux", "win32"]
+    assert sent["supported_platform"] == ["RedHat 7.2", "Ubuntu"]
+    assert sent["license_file"] == ["LICENSE", "NOTICE"]
+    assert sent["classifiers"] == ["Programming Language :: Python", "Typing :: Typed"]
+    assert sent["requires_dist"] == ["a>=1", "b"]
+    assert sent["requires_external"] == ["libfoo", "libbar"]
+    assert sent["project_urls"] == [
+        "Docs, https://example.org/docs",
+        "Source, https://example.org/src",
+    ]
+    assert sent["provides_extra"] == ["x", "y"]
+    assert sent["provides_dist"] == ["every.field", "other"]
+    assert sent["obsoletes_dist"] == ["old", "older"]
+    assert sent["requires"] == ["os", "sys"]
+    assert sent["provides"] == ["every", "field"]
+    assert sent["obsoletes"] == ["gone", "went"]
+    assert sent["dynamic"] == ["Classifier", "Keywords"]
+    assert sent["import_name"] == ["every", "every.sub"]
+    assert sent["import_namespace"] == ["ns", "ns2"]
+    # single-use fields: exactly once; keywords joined as warehouse splits them
+    assert sent["keywords"] == ["a, b"]
+    assert sent["name"] == ["every.field"]
+    assert sent["description"] == ["Long description.\n"]
+    for key in ("summary", "author", "author_email", "home_page", "requires_python"):
+        assert len(sent[key]) == 1, key
+    # and nothing warehouse would drop
+    assert set(sent) <= set(WAREHOUSE_FORM_KEY.values()) | {
+        ":action",
+        "protocol_version",
+        "filetype",
+        "pyversion",
+    }

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..errors import CredentialError
+from ..registries._cloud import CodeArtifactRepository, parse_codeartifact_url
 from ._process import DEFAULT_TIMEOUT, parse_expiry, run_tool
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
@@ -29,41 +27,11 @@ __all__ = ["CodeArtifactProvider", "CodeArtifactRepository", "parse_codeartifact
 
 logger = logging.getLogger(__name__)
 
-_HOST = re.compile(
-    r"^(?P<domain>[a-z0-9][a-z0-9-]*)-(?P<owner>\d{12})"
-    r"\.d\.codeartifact\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$"
-)
-_PATH = re.compile(r"^/pypi/(?P<repository>[^/]+)(?:/.*)?$")
 DEFAULT_LIFETIME = 12 * 3600.0
 _HINT = (
     "Sign in to AWS first (`aws sso login`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID), with "
     "codeartifact:GetAuthorizationToken and sts:GetServiceBearerToken permissions."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CodeArtifactRepository:
-    """The parts of a CodeArtifact repository URL."""
-
-    domain: str
-    owner: str
-    region: str
-    repository: str
-
-
-def parse_codeartifact_url(url: str) -> CodeArtifactRepository | None:
-    """``https://<domain>-<owner>.d.codeartifact.<region>.amazonaws.com/pypi/<repo>/``."""
-    parts = urlsplit(url)
-    host = _HOST.match((parts.hostname or "").lower())
-    path = _PATH.match(parts.path)
-    if host is None or path is None:
-        return None
-    return CodeArtifactRepository(
-        domain=host["domain"],
-        owner=host["owner"],
-        region=host["region"],
-        repository=path["repository"],
-    )
 
 
 class CodeArtifactProvider:

@@ -15,12 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from ..errors import CredentialError
+from ..registries._cloud import AzureArtifactsFeed, parse_azure_artifacts_url
 from ._process import DEFAULT_TIMEOUT, run_tool, which
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
@@ -30,43 +28,10 @@ logger = logging.getLogger(__name__)
 
 AZURE_DEVOPS_RESOURCE = "499b84ac-1321-427f-aa17-267ca6975798"
 USERNAME = "azure"
-_PATH = re.compile(
-    r"^/(?:(?P<org>[^/]+)/)?(?:(?P<project>[^/_][^/]*)/)?_packaging/(?P<feed>[^/]+)(?:/.*)?$"
-)
-_VS_HOST = re.compile(r"^(?P<org>[a-z0-9][a-z0-9-]*)\.pkgs\.visualstudio\.com$")
 _HINT = (
     "Sign in with `az login` (the account needs access to the feed), or inside Azure "
     "Pipelines map the job token into the step: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AzureArtifactsFeed:
-    """The parts of an Azure Artifacts feed URL (``project`` is None for org feeds)."""
-
-    organization: str
-    project: str | None
-    feed: str
-
-
-def parse_azure_artifacts_url(url: str) -> AzureArtifactsFeed | None:
-    """``pkgs.dev.azure.com/<org>/[<project>/]_packaging/<feed>/...`` or
-    ``<org>.pkgs.visualstudio.com/[<project>/]_packaging/<feed>/...``."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    path = _PATH.match(parts.path)
-    if path is None:
-        return None
-    if host == "pkgs.dev.azure.com":
-        if not path["org"]:
-            return None
-        return AzureArtifactsFeed(path["org"], path["project"], path["feed"])
-    vs = _VS_HOST.match(host)
-    if vs is None:
-        return None
-    # On <org>.pkgs.visualstudio.com the first segment, if any, is the project.
-    project = path["project"] or path["org"]
-    return AzureArtifactsFeed(vs["org"], project, path["feed"])
 
 
 class AzureArtifactsProvider:

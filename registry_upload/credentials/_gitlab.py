@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ..registries._gitlab import is_project_registry_path
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
 __all__ = ["GitLabJobTokenProvider"]
-
-_PACKAGES_PATH = r"/api/v4/projects/[^/]+/packages/pypi/?$"
 
 
 def _origin(url: str) -> tuple[str, str, int | None, str]:
@@ -43,7 +41,7 @@ class GitLabJobTokenProvider:
         t_scheme, t_host, t_port, t_path = _origin(target.url)
         if (scheme, host, port) != (t_scheme, t_host, t_port) or not t_path.startswith(prefix):
             raise Skip(f"{target.url} is not on this job's GitLab instance ({server})")
-        if not re.search(_PACKAGES_PATH, t_path):
+        if not is_project_registry_path(t_path):
             raise Skip(f"{target.url} is not a project package registry URL")
         return Credentials(
             username="gitlab-ci-token",

@@ -11,14 +11,12 @@ gcloud call is cheap.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..errors import CredentialError
+from ..registries._cloud import ArtifactRegistryRepository, parse_artifact_registry_url
 from ._process import DEFAULT_TIMEOUT, run_tool
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
@@ -26,35 +24,12 @@ __all__ = ["ArtifactRegistryProvider", "ArtifactRegistryRepository", "parse_arti
 
 logger = logging.getLogger(__name__)
 
-_HOST = re.compile(r"^(?P<location>[a-z0-9-]+)-python\.pkg\.dev$")
-_PATH = re.compile(r"^/(?P<project>[^/]+)/(?P<repository>[^/]+)(?:/.*)?$")
 GCLOUD_ASSUMED_LIFETIME = 15 * 60.0
 _SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 _HINT = (
     "Sign in to Google Cloud first: `gcloud auth login` (or `gcloud auth "
     "application-default login`, or GOOGLE_APPLICATION_CREDENTIALS for a service account)."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ArtifactRegistryRepository:
-    """The parts of an Artifact Registry Python repository URL."""
-
-    location: str
-    project: str
-    repository: str
-
-
-def parse_artifact_registry_url(url: str) -> ArtifactRegistryRepository | None:
-    """``https://<location>-python.pkg.dev/<project>/<repository>/``."""
-    parts = urlsplit(url)
-    host = _HOST.match((parts.hostname or "").lower())
-    path = _PATH.match(parts.path)
-    if host is None or path is None:
-        return None
-    return ArtifactRegistryRepository(
-        location=host["location"], project=path["project"], repository=path["repository"]
-    )
 
 
 class ArtifactRegistryProvider:

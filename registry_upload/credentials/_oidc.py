@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..errors import RegistryUploadError, TrustedPublishingError
+from ..registries._pypi import warehouse_site
 from ..transport import Response, Transport, TransportOptions
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
@@ -34,7 +35,6 @@ __all__ = ["TrustedPublishingProvider", "decode_claims"]
 
 logger = logging.getLogger(__name__)
 
-_INDEX_FOR = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 _SHOWN_CLAIMS = (
     "sub",
     "repository",
@@ -111,7 +111,7 @@ class TrustedPublishingProvider:
             if urlsplit(self._index_url).netloc != urlsplit(target.url).netloc:
                 raise Skip(f"{target.url} is not on {self._index_url}")
             return self._index_url
-        index = _INDEX_FOR.get(urlsplit(target.url).hostname or "")
+        index = warehouse_site(urlsplit(target.url).hostname or "")
         if index is None:
             raise Skip("trusted publishing is only for PyPI and TestPyPI")
         return index

@@ -63,7 +63,7 @@ def load_pypirc(path: str | os.PathLike[str] | None = None) -> dict[str, PypircS
             ) from None
     except (configparser.Error, UnicodeDecodeError, OSError) as exc:
         raise ConfigurationError(
-            f"{real}: cannot be parsed: {exc}",
+            f"{real}: cannot be parsed: {_describe(exc)}",
             hint="A .pypirc is an INI file: [distutils] index-servers = ..., then one "
             "[section] per repository with repository/username/password (and optionally "
             "credential_helper).",
@@ -133,3 +133,24 @@ class PypircProvider:
                 username=section.username, password=Secret(""), source=f"pypirc:{section.name}"
             )
         raise Skip(f".pypirc section [{section.name}] has no username or password")
+
+
+def _describe(exc: Exception) -> str:
+    """What is wrong, by line number: a configuration line is never echoed (it may hold a
+    password)."""
+    import configparser
+
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno} comes before any [section] header"
+    if isinstance(exc, configparser.ParsingError):
+        lines = ", ".join(str(lineno) for lineno, _ in exc.errors)
+        return f"line(s) {lines} are neither a [section] nor a key = value"
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return f"line {exc.lineno}: key {exc.option!r} repeated in [{exc.section}]"
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return f"line {exc.lineno}: section [{exc.section}] repeated"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid UTF-8 (byte {exc.start})"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return type(exc).__name__

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ._cloud import AZURE, CODEARTIFACT, GOOGLE
 from ._generic import GENERIC_RULES, UNKNOWN
 from ._gitlab import GITLAB
 from ._model import Profile, Rule
 from ._pypi import PYPI, TEST_UPLOAD_URL, TESTPYPI, UPLOAD_URL
 from ._selfhosted import DEVPI, PYPISERVER
-from ._vendors import ARTIFACTORY, AZURE, CODEARTIFACT, GOOGLE, NEXUS
+from ._vendors import ARTIFACTORY, NEXUS
 
 __all__ = [
     "GENERIC_RULES",

@@ -65,8 +65,9 @@ class Profile:
     headers (lower-case name, value regex or None) that give it away;
     ``page``: a regex over the upload URL's own page.  ``index_url``: the
     simple index for an upload URL.  ``rules``: its diagnostics rows, tried
-    before the generic ones.  ``accepts_metadata_2_0``: whether it takes
-    files declaring the never-standardised Metadata-Version 2.0.
+    before the generic ones.  ``refuses``: codes of inspection findings
+    (warnings elsewhere) that this registry turns into a refusal, so the
+    uploader refuses those files before sending anything.
     """
 
     id: str
@@ -77,7 +78,7 @@ class Profile:
     page: str | None = None
     index_url: Callable[[SplitResult], str] = beside_upload_url
     rules: tuple[Rule, ...] = ()
-    accepts_metadata_2_0: bool = True
+    refuses: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return f"<Profile {self.id}>"

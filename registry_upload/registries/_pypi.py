@@ -21,7 +21,7 @@ from ..errors import (
 from ._hints import BUMP, SAME_FILE
 from ._model import Profile, Rule
 
-__all__ = ["PYPI", "TESTPYPI", "TEST_UPLOAD_URL", "UPLOAD_URL"]
+__all__ = ["PYPI", "TESTPYPI", "TEST_UPLOAD_URL", "UPLOAD_URL", "warehouse_site"]
 
 UPLOAD_URL = "https://upload.pypi.org/legacy/"
 TEST_UPLOAD_URL = "https://test.pypi.org/legacy/"
@@ -33,10 +33,24 @@ _TOKEN = (
 _UPLOAD_ENDPOINT = "Use PyPI's upload endpoint (https://upload.pypi.org/legacy/)"
 
 
+#: Upload host -> the site that serves its index and trusted publishing (/_/oidc/).
+_SITES = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
+
+
+def warehouse_site(upload_host: str) -> str | None:
+    """PyPI's or TestPyPI's site for an upload host (``None`` for any other host)."""
+    return _SITES.get(upload_host.lower())
+
+
 def _index_url(parts: SplitResult) -> str:
     host = "pypi.org" if parts.hostname == "upload.pypi.org" else parts.netloc
     return f"{parts.scheme}://{host}/simple/"
 
+
+#: Inspection warnings that warehouse turns into a 400: the never-standardised
+#: Metadata-Version 2.0, a non-PEP 625 sdist filename ("should be ..."), and a
+#: local version label.
+_REFUSES = frozenset({"metadata-version-2.0", "sdist-filename-not-normalized", "local-version"})
 
 # fmt: off
 R = Rule
@@ -110,7 +124,7 @@ PYPI = Profile(
     fallback_urls=((None, r"^/legacy/?$"),),
     index_url=_index_url,
     rules=RULES,
-    accepts_metadata_2_0=False,
+    refuses=_REFUSES,
 )
 
 TESTPYPI = Profile(
@@ -119,5 +133,5 @@ TESTPYPI = Profile(
     urls=((r"^test\.pypi\.org$", None),),
     index_url=_index_url,
     rules=RULES,
-    accepts_metadata_2_0=False,
+    refuses=_REFUSES,
 )

@@ -1,4 +1,4 @@
-"""Artifactory, Nexus, Azure Artifacts, Google Artifact Registry, AWS CodeArtifact.
+"""JFrog Artifactory and Sonatype Nexus.
 
 Rows from each vendor's documentation and its users' reports; the wording
 changes between versions, so texts match as lower-case substrings.
@@ -6,18 +6,15 @@ changes between versions, so texts match as lower-case substrings.
 
 from __future__ import annotations
 
-import re
-from urllib.parse import SplitResult
-
 from ..errors import (
     AuthenticationError,
     FileExistsOnRegistryError,
     RepositoryNotFoundError,
 )
 from ._hints import BUMP, SAME_FILE
-from ._model import Profile, Rule, beside_upload_url
+from ._model import Profile, Rule
 
-__all__ = ["ARTIFACTORY", "AZURE", "CODEARTIFACT", "GOOGLE", "NEXUS"]
+__all__ = ["ARTIFACTORY", "NEXUS"]
 
 # fmt: off
 R = Rule
@@ -53,49 +50,5 @@ NEXUS = Profile(
 )
 
 
-def _azure_index(parts: SplitResult) -> str:
-    path = re.sub(r"/upload/?$", "", parts.path.rstrip("/"))
-    return f"{parts.scheme}://{parts.netloc}{path}/simple/"
-
-
-AZURE = Profile(
-    id="azure-artifacts",
-    title="Azure Artifacts",
-    urls=((r"^pkgs\.dev\.azure\.com$|\.pkgs\.visualstudio\.com$", r"/_packaging/"),),
-    headers=(("x-vss-e2eid", None), ("x-tfs-session", None)),
-    index_url=_azure_index,
-    rules=(
-        R((409,), ("already contains file", "already exists", "packagealreadyexistsexception"),
-          FileExistsOnRegistryError, "the feed already has this file",
-          BUMP + " Azure feeds are immutable." + SAME_FILE, exists=True),
-        R((404, 405), (), RepositoryNotFoundError, "not the upload URL",
-          "Azure upload URLs end in /pypi/upload/, not /simple/."),
-    ),
-)
-
-GOOGLE = Profile(
-    id="google-artifact-registry",
-    title="Google Artifact Registry",
-    urls=((r"-python\.pkg\.dev$", None),),
-    rules=(
-        R((400, 409), ("already exist",), FileExistsOnRegistryError,
-          "the file already exists", BUMP + SAME_FILE, exists=True),
-        R((401, 403), (), AuthenticationError, "credentials rejected",
-          "Use the username oauth2accesstoken with `gcloud auth print-access-token`, or "
-          "_json_key_base64 with a base64 service-account key."),
-    ),
-)
-
-CODEARTIFACT = Profile(
-    id="aws-codeartifact",
-    title="AWS CodeArtifact",
-    urls=((r"\.codeartifact\.[a-z0-9-]+\.amazonaws\.com$", None),),
-    index_url=beside_upload_url,
-    rules=(
-        R((401, 403), (), AuthenticationError, "credentials rejected",
-          "Use the username aws and a fresh token from `aws codeartifact "
-          "get-authorization-token` (they expire after 12 hours by default)."),
-    ),
-)
 del R
 # fmt: on

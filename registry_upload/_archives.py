@@ -1,0 +1,484 @@
+"""Bounded, hostile-input-aware reading of wheel (zip) and sdist (tar.gz) archives (private).
+
+Every walk here is bounded by member count, unpacked bytes and compression
+ratio, so a hostile archive costs at most a few seconds and a few tens of MiB.
+The zip checks follow what PyPI's upload endpoint refuses (warehouse's
+``forklift`` and ``utils/zipfiles``): duplicate names, local headers that
+disagree with the central directory, data before or after the archive,
+compression methods other than stored/deflate, decompression bombs.  The tar
+checks refuse what would be dangerous to unpack: ``..`` or absolute member
+paths, links pointing outside the tree, device and FIFO members.
+"""
+
+from __future__ import annotations
+
+import collections
+import posixpath
+import re
+import struct
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .results import Finding, Severity
+
+__all__ = [
+    "BOMB_MIN_SIZE",
+    "BOMB_RATIO",
+    "MAX_MEMBERS",
+    "MAX_UNPACKED",
+    "ArchiveRefused",
+    "TarScan",
+    "many_tops",
+    "scan_tar",
+    "top_directory",
+    "unsafe_name",
+    "zip_entry_count",
+    "zip_problems",
+]
+
+#: An archive with more members than this is refused (real sdists and wheels hold
+#: a few thousand at most; walking this many takes about a second).
+MAX_MEMBERS = 50_000
+#: A gzip stream unpacking to more than this is refused.
+MAX_UNPACKED = 1 << 30
+#: Past this many unpacked bytes, a compression ratio above BOMB_RATIO is a bomb
+#: (the same rule as PyPI's for zip files).
+BOMB_MIN_SIZE = 64 << 20
+BOMB_RATIO = 50
+
+_REBUILD = "Rebuild the distribution with your build backend (python -m build)."
+_ARCHIVES_DOC = "PyPI refuses such archives (https://docs.pypi.org/archives). "
+_CHUNK = 1 << 16
+
+
+class ArchiveRefused(Exception):
+    """Raised by the readers when a bound is crossed; carries the finding."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _error(path: str, code: str, message: str, hint: str) -> Finding:
+    return Finding(code=code, severity=Severity.ERROR, path=path, message=message, hint=hint)
+
+
+# -- member names -------------------------------------------------------------
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_name(name: str) -> str | None:
+    """Why a member name is unsafe to unpack, or None."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "holds control characters"
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or _DRIVE.match(norm):
+        return "is an absolute path"
+    if ".." in norm.split("/"):
+        return "has a '..' component"
+    return None
+
+
+def _name_findings(path: str, names: Iterable[str]) -> list[Finding]:
+    bad = [(n, why) for n in names if (why := unsafe_name(n)) is not None]
+    if not bad:
+        return []
+    shown = "; ".join(f"{n!r} {why}" for n, why in bad[:5])
+    more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+    return [
+        _error(
+            path,
+            "unsafe-member-path",
+            f"{len(bad)} member(s) would unpack outside the target directory: {shown}{more}",
+            "A crafted or broken archive; unpacking it could overwrite files elsewhere. "
+            + _REBUILD,
+        )
+    ]
+
+
+def _duplicates(path: str, names: Iterable[str]) -> list[Finding]:
+    dupes = sorted(n for n, c in collections.Counter(names).items() if c > 1)
+    if not dupes:
+        return []
+    return [
+        _error(
+            path,
+            "duplicate-member",
+            f"{len(dupes)} name(s) appear more than once in the archive: "
+            + ", ".join(repr(n) for n in dupes[:5]),
+            "Tools disagree about which copy wins (one could carry another project's "
+            "metadata). " + _ARCHIVES_DOC + _REBUILD,
+        )
+    ]
+
+
+# -- zip ----------------------------------------------------------------------
+
+
+def zip_entry_count(fh: IO[bytes]) -> int | None:
+    """The entry count the end-of-central-directory record declares (cheap: reads the tail)."""
+    end_rec_data = getattr(zipfile, "_EndRecData", None)
+    if end_rec_data is None:  # pragma: no cover - every CPython has it
+        return None
+    try:
+        endrec = end_rec_data(fh)
+    except (OSError, struct.error):
+        return None
+    return int(endrec[4]) if endrec else None
+
+
+def zip_problems(path: str, fh: IO[bytes], zf: zipfile.ZipFile, size: int) -> list[Finding]:
+    """Every reason to refuse this zip: names, duplicates, methods, ratio, framing."""
+    infos = zf.infolist()
+    names = [i.orig_filename for i in infos]
+    found = _name_findings(path, names) + _duplicates(path, names)
+    methods = {i.compress_type for i in infos} - {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+    if methods:
+        found.append(
+            _error(
+                path,
+                "unsupported-compression",
+                f"members use compression method(s) {sorted(methods)}; only stored and "
+                "deflate are accepted",
+                _ARCHIVES_DOC + _REBUILD,
+            )
+        )
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > BOMB_MIN_SIZE and unpacked > BOMB_RATIO * max(size, 1):
+        found.append(_bomb(path, unpacked, size))
+    found.extend(_ZipFraming(path, fh, infos, size).walk())
+    return found
+
+
+def _bomb(path: str, unpacked: int, packed: int) -> Finding:
+    return _error(
+        path,
+        "decompression-bomb",
+        f"unpacks to {unpacked} bytes from {packed} (over {BOMB_RATIO}x past "
+        f"{BOMB_MIN_SIZE >> 20} MiB)",
+        "A decompression bomb, or an archive of highly repetitive data; PyPI refuses a "
+        f"compression ratio over {BOMB_RATIO}. " + _REBUILD,
+    )
+
+
+_LOCAL, _CENTRAL, _EOCD = b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06"
+_EOCD64, _EOCD64_LOCATOR = b"PK\x06\x06", b"PK\x06\x07"
+_LOCAL_HEADER = struct.Struct("<HHHHHIIIHH")
+_CENTRAL_HEADER = struct.Struct("<HHHHHHIIIHHHHHII")
+_EOCD_RECORD = struct.Struct("<HHHHIIH")
+
+
+class _ZipFraming:
+    """Walk the zip's records front to back, as a streaming reader would.
+
+    A zip is read two ways: from the central directory at its end (pip,
+    Python's zipfile) or by streaming local headers from its start.  An
+    archive the two ways read differently, or with bytes neither way
+    accounts for, is refused, as PyPI does.
+    """
+
+    def __init__(self, path: str, fh: IO[bytes], infos: list[zipfile.ZipInfo], size: int):
+        self.path, self.fh, self.size = path, fh, size
+        self.expected: dict[str, tuple[int, int]] = {}
+        for info in infos:
+            self.expected.setdefault(info.orig_filename, (info.compress_size, info.file_size))
+        self.local: set[str] = set()
+        self.central = 0
+
+    def walk(self) -> list[Finding]:
+        self.fh.seek(0)
+        for _ in range(2 * MAX_MEMBERS + 8):
+            offset = self.fh.tell()
+            sig = self.fh.read(4)
+            try:
+                done = self._record(sig, offset)
+            except (struct.error, ValueError, UnicodeDecodeError) as exc:
+                return [self._framing(f"malformed record at offset {offset} ({exc})")]
+            if isinstance(done, Finding):
+                return [done]
+            if done:
+                break
+        else:
+            return [self._framing("too many zip records")]
+        end = self.fh.tell()
+        if end != self.size:
+            return [self._framing(f"{self.size - end} byte(s) of other data after the zip archive")]
+        return []
+
+    def _framing(self, message: str) -> Finding:
+        return _error(
+            self.path,
+            "zip-framing",
+            f"zip archive not accepted: {message}",
+            "Bytes outside the zip records, or records that disagree, let two tools read "
+            "two different archives (a zip/tar polyglot, a renamed self-extractor). "
+            + _ARCHIVES_DOC
+            + _REBUILD,
+        )
+
+    def _record(self, sig: bytes, offset: int) -> bool | Finding:
+        if sig == _LOCAL:
+            return self._local_header()
+        if sig == _CENTRAL:
+            return self._central_header()
+        if sig == _EOCD:
+            return self._end_record()
+        if sig == _EOCD64:
+            (length,) = struct.unpack("<Q", self._read(8))
+            self.fh.seek(length, 1)
+            return False
+        if sig == _EOCD64_LOCATOR:
+            self._read(16)
+            return False
+        if offset == 0:
+            return self._framing("data before the first zip record (something is prepended)")
+        return self._framing(f"unknown data at offset {offset}")
+
+    def _read(self, n: int) -> bytes:
+        data = self.fh.read(n)
+        if len(data) != n:
+            raise ValueError("the archive ends inside a record")
+        return data
+
+    def _local_header(self) -> bool | Finding:
+        _v, flags, _m, _t, _d, _crc, csize, usize, nlen, elen = _LOCAL_HEADER.unpack(
+            self._read(_LOCAL_HEADER.size)
+        )
+        raw_name, extra = self._read(nlen), self._read(elen)
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+        if flags & 0x08:
+            return self._framing(f"{name!r} uses a data descriptor (sizes after the data)")
+        csize, usize = _zip64_sizes(extra, csize, usize)
+        if name in self.local:
+            return self._framing(f"{name!r} has two local headers")
+        if name not in self.expected:
+            return self._framing(f"{name!r} is not in the central directory (a hidden entry)")
+        if self.expected[name] != (csize, usize):
+            return self._framing(f"{name!r}: local header sizes differ from the central directory")
+        self.local.add(name)
+        self.fh.seek(csize, 1)
+        return False
+
+    def _central_header(self) -> bool | Finding:
+        fields = _CENTRAL_HEADER.unpack(self._read(_CENTRAL_HEADER.size))
+        flags, nlen, elen, clen = fields[2], fields[9], fields[10], fields[11]
+        name = self._read(nlen).decode("utf-8" if flags & 0x800 else "cp437")
+        self.fh.seek(elen + clen, 1)
+        if clen:
+            return self._framing(f"{name!r} has a comment in the central directory")
+        if name not in self.local:
+            return self._framing(f"{name!r} is in the central directory but has no local header")
+        self.central += 1
+        return False
+
+    def _end_record(self) -> bool | Finding:
+        _disk, _cd_disk, on_disk, total, _size, _offset, clen = _EOCD_RECORD.unpack(
+            self._read(_EOCD_RECORD.size)
+        )
+        self.fh.seek(clen, 1)
+        if on_disk != total:
+            return self._framing("a multi-disk archive")
+        if total not in (0xFFFF, self.central):
+            return self._framing(
+                f"the end record counts {total} entries, the central directory {self.central}"
+            )
+        return True
+
+
+def _zip64_sizes(extra: bytes, csize: int, usize: int) -> tuple[int, int]:
+    while len(extra) >= 4:
+        tag, length = struct.unpack("<HH", extra[:4])
+        if tag == 0x0001:
+            values = list(struct.unpack(f"<{length // 8}Q", extra[4 : 4 + (length // 8) * 8]))
+            if usize == 0xFFFFFFFF and values:
+                usize = values.pop(0)
+            if csize == 0xFFFFFFFF and values:
+                csize = values.pop(0)
+            break
+        extra = extra[4 + length :]
+    return csize, usize
+
+
+# -- tar.gz -------------------------------------------------------------------
+
+
+class _Gunzip:
+    """``read(n)`` over one gzip stream, bounded; checks what follows the stream.
+
+    Raises :class:`ArchiveRefused` for a decompression bomb, EOFError for a
+    truncated stream; ``trailing`` is set when non-NUL bytes follow it.
+    """
+
+    def __init__(self, path: str, fh: IO[bytes]) -> None:
+        self.path, self.fh = path, fh
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.unpacked = self.consumed = 0
+        self.eof = False
+        self.trailing = False
+
+    def read(self, n: int = -1) -> bytes:
+        n = _CHUNK if n < 0 else n
+        out = bytearray()
+        while len(out) < n and not self.eof:
+            data = self._z.unconsumed_tail
+            if not data:
+                data = self.fh.read(_CHUNK)
+                self.consumed += len(data)
+                if not data:
+                    raise EOFError("compressed file ended before the end-of-stream marker")
+            chunk = self._z.decompress(data, n - len(out))
+            out += chunk
+            self.unpacked += len(chunk)
+            self._check_bounds()
+            if self._z.eof:
+                self.eof = True
+                self._check_trailing(self._z.unused_data)
+        return bytes(out)
+
+    def drain(self) -> None:
+        while not self.eof:
+            self.read(1 << 20)
+
+    def _check_bounds(self) -> None:
+        if self.unpacked > MAX_UNPACKED or (
+            self.unpacked > BOMB_MIN_SIZE and self.unpacked > BOMB_RATIO * max(self.consumed, 1)
+        ):
+            raise ArchiveRefused(_bomb(self.path, self.unpacked, self.consumed))
+
+    def _check_trailing(self, rest: bytes) -> None:
+        while True:
+            if rest.strip(b"\0"):
+                self.trailing = True
+                return
+            rest = self.fh.read(_CHUNK)
+            if not rest:
+                return
+
+
+@dataclass
+class TarScan:
+    """What a walk over an sdist's tar found."""
+
+    problems: list[Finding] = field(default_factory=list)
+    # top-level PKG-INFO members: name -> (is a regular file, size, first bytes)
+    pkg_infos: dict[str, tuple[bool, int, bytes]] = field(default_factory=dict)
+    members: int = 0
+
+
+def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
+    """Walk every tar header once (bounded), checking each member; read PKG-INFO on the way."""
+    gz = _Gunzip(path, fh)
+    scan = TarScan()
+    tops: set[str] = set()
+    bad_names: list[str] = []
+    with tarfile.open(fileobj=gz, mode="r|", bufsize=_CHUNK) as tf:  # type: ignore[call-overload]
+        while (member := tf.next()) is not None:
+            tf.members.clear()  # stream mode needs no history: keep memory flat
+            scan.members += 1
+            if scan.members > MAX_MEMBERS:
+                scan.problems.append(_too_many(path))
+                return scan
+            if unsafe_name(member.name):
+                bad_names.append(member.name)
+            if top := top_directory(member.name):  # a "./" entry is no directory of its own
+                tops.add(top)
+            _check_member(path, member, scan)
+            _maybe_pkg_info(path, tf, member, scan, read_limit)
+        gz.drain()  # proves the stream complete and finds what follows it
+    scan.problems[:0] = _name_findings(path, bad_names)
+    if gz.trailing:
+        scan.problems.append(_gzip_trailing(path))
+    if len(tops) > 1:
+        scan.problems.append(many_tops(path, tops))
+    return scan
+
+
+def top_directory(name: str) -> str:
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    return parts[0] if parts else ""
+
+
+def _too_many(path: str) -> Finding:
+    return _error(
+        path,
+        "too-many-members",
+        f"more than {MAX_MEMBERS} members; stopped reading",
+        "Real sdists hold a few thousand files at most; check what the build included "
+        "(MANIFEST.in, [tool.*.sdist] excludes). " + _REBUILD,
+    )
+
+
+def _gzip_trailing(path: str) -> Finding:
+    return _error(
+        path,
+        "trailing-data",
+        "other data follows the gzip stream (a tar/zip polyglot or a concatenated file)",
+        "Two tools could read two different archives from this file. " + _REBUILD,
+    )
+
+
+def many_tops(path: str, tops: set[str]) -> Finding:
+    shown = ", ".join(repr(t) for t in sorted(tops)[:5])
+    return _error(
+        path,
+        "multiple-top-level-directories",
+        f"members are not under one top-level directory ({shown})",
+        "An sdist unpacks into one {name}-{version}/ directory; PyPI refuses others. " + _REBUILD,
+    )
+
+
+def _check_member(path: str, member: tarfile.TarInfo, scan: TarScan) -> None:
+    if member.ischr() or member.isblk() or member.isfifo():
+        scan.problems.append(
+            _error(
+                path,
+                "special-file-member",
+                f"{member.name!r} is a device or FIFO",
+                "An sdist holds regular files, directories and links only. " + _REBUILD,
+            )
+        )
+    elif member.issym() or member.islnk():
+        target = _link_target(member)
+        if target is not None:
+            kind = "symlink" if member.issym() else "hard link"
+            scan.problems.append(
+                _error(
+                    path,
+                    "link-outside-archive",
+                    f"{kind} {member.name!r} points outside the archive ({target!r})",
+                    "Unpacking it could read or overwrite files elsewhere. " + _REBUILD,
+                )
+            )
+
+
+def _link_target(member: tarfile.TarInfo) -> str | None:
+    """The link target if it leaves the archive's tree, else None."""
+    link = member.linkname.replace("\\", "/")
+    if link.startswith("/") or _DRIVE.match(link):
+        return member.linkname
+    base = posixpath.dirname(member.name) if member.issym() else ""
+    resolved = posixpath.normpath(posixpath.join(base, link))
+    if resolved == ".." or resolved.startswith("../"):
+        return member.linkname
+    return None
+
+
+def _maybe_pkg_info(path: str, tf: Any, member: tarfile.TarInfo, scan: TarScan, limit: int) -> None:
+    parts = member.name.strip("/").split("/")
+    if len(parts) != 2 or parts[1] != "PKG-INFO":
+        return
+    key = "/".join(parts)
+    if key in scan.pkg_infos:
+        scan.problems.extend(_duplicates(path, [key, key]))
+        return
+    data = b""
+    if member.isfile() and member.size <= limit:
+        extracted = tf.extractfile(member)
+        if extracted is not None:
+            data = extracted.read(limit + 1)
+    scan.pkg_infos[key] = (member.isfile(), member.size, data)

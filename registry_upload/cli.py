@@ -33,6 +33,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="registry-upload",
@@ -62,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--attempts", type=_positive_int, default=None, help="tries per file (default 4)"
+    )
+    up.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="the most one attempt (connect, send, answer) may take "
+        "(default: grows with the file size)",
     )
     up.add_argument("--dry-run", action="store_true", help="inspect and resolve credentials only")
     up.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
@@ -240,6 +258,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             jobs=args.jobs or DEFAULT_JOBS,
             retry=retry,
             transport=options,
+            timeout=args.timeout,
             allow_insecure=args.allow_insecure,
             blake2=args.blake2,
             comment=args.comment,

@@ -389,7 +389,12 @@ class Transport:
         while True:
             state = _SendState()
             exchange = _Exchange(
-                url, "POST", headers, partial(body.chunks, state, on_progress), body.length
+                url,
+                "POST",
+                headers,
+                partial(body.chunks, state, on_progress),
+                body.length,
+                path=str(body.path),
             )
             self._run(exchange, deadline, expect=expect)
             if not (expect and exchange.status == 417 and exchange.sent == 0):
@@ -453,7 +458,10 @@ class Transport:
             conn: Any = pool._get_conn()
         except HTTPError as exc:  # the pool was closed under us (an abort)
             raise TransportError(
-                f"the connection to {ex.url} was closed: {exc}", url=ex.url, retryable=False
+                f"the connection to {ex.url} was closed: {exc}",
+                url=ex.url,
+                path=ex.path,
+                retryable=False,
             ) from None
         reusable = False
         try:
@@ -495,7 +503,7 @@ class Transport:
             else:
                 conn.connect()
         except (OSError, HTTPError, ValueError, http.client.HTTPException) as exc:
-            raise _connect_error(exc, ex.url, proxied=pool.proxy is not None) from None
+            raise _connect_error(exc, ex, proxied=pool.proxy is not None) from None
 
     def _exchange(
         self,
@@ -637,6 +645,7 @@ class Transport:
         return TransportError(
             message,
             url=ex.url,
+            path=ex.path,
             hint=hint,
             retryable=True,
             body_sent=body_sent,
@@ -658,6 +667,7 @@ class _Exchange:
     chunks: Callable[[], Iterator[bytes]] | None
     length: int | None
     max_body: int = _MAX_BODY
+    path: str | None = None  # the file being uploaded, named in errors
     sent: int = 0
     expect_unanswered: bool = False
     answered_at: float = 0.0
@@ -810,6 +820,7 @@ def _request_head(
             raise TransportError(
                 f"header {name!r} contains a line break",
                 url=ex.url,
+                path=ex.path,
                 hint="Remove control characters from credentials and options.",
             )
         lines.append(f"{name}: {value}")
@@ -945,8 +956,9 @@ def _redact_url(url: str) -> str:
     return url
 
 
-def _connect_error(exc: BaseException, url: str, *, proxied: bool) -> TransportError:
+def _connect_error(exc: BaseException, ex: _Exchange, *, proxied: bool) -> TransportError:
     """No connection was made: refused, unresolvable, timed out, TLS or proxy failure."""
+    url = ex.url
     reason = getattr(exc, "reason", None)
     inner = reason if isinstance(reason, BaseException) else exc
     if isinstance(exc, ssl.SSLError | SSLError) or isinstance(inner, ssl.SSLError):
@@ -960,6 +972,7 @@ def _connect_error(exc: BaseException, url: str, *, proxied: bool) -> TransportE
         return TransportError(
             f"TLS error talking to {url}: {detail}",
             url=url,
+            path=ex.path,
             hint=hint,
             retryable=False,
             connected=False,
@@ -976,4 +989,6 @@ def _connect_error(exc: BaseException, url: str, *, proxied: bool) -> TransportE
     else:
         message = f"cannot connect to {url}: {_describe(exc)}"
         hint = "Check the repository URL, and that the registry is running."
-    return TransportError(message, url=url, hint=hint, retryable=True, connected=False)
+    return TransportError(
+        message, url=url, path=ex.path, hint=hint, retryable=True, connected=False
+    )

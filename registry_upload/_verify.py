@@ -166,19 +166,22 @@ def verify_listed(
     policy: VerifyPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
+    since: float | None = None,
 ) -> VerifyOutcome:
     """Poll ``index_url`` until ``filename`` is listed under ``project`` with ``sha256``.
 
     ``authorization`` is sent as the ``Authorization`` header of every poll
     (for private indexes); the caller decides whether this index may see it.
     Never raises for network or index failures: they end as ``not-listed``.
-    ``sleep``/``clock`` default to the policy's.
+    ``sleep``/``clock`` default to the policy's.  ``since`` is the ``clock()``
+    time the wait began (default: now): the files of one upload share one wait.
+    The page is always read at least once.
     """
     policy = policy or VerifyPolicy()
     sleep = sleep or policy.sleep
     clock = clock or policy.clock
     poller = _Poller(transport, index_url, project, filename, sha256.lower(), authorization)
-    start = clock()
+    start = clock() if since is None else since
     delay = policy.initial_delay
     while True:
         status = poller.poll()

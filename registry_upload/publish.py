@@ -550,7 +550,7 @@ class Publisher:
     ) -> UploadReport:
         """Read the index until each uploaded file is listed; one bounded wait for all."""
         policy = self.options.verify_policy
-        deadline = policy.clock() + policy.timeout
+        since = policy.clock()
         session = uploader.session
         index_url = session.index_url()
         authorization = session.authorization_for(index_url)
@@ -559,7 +559,6 @@ class Publisher:
             for i, (dist, result) in enumerate(zip(dists, report.results, strict=True)):
                 if not _wants_verify(result):
                     continue
-                remaining = max(0.0, deadline - policy.clock())
                 outcome = verify_listed(
                     session.transport,
                     index_url,
@@ -567,7 +566,8 @@ class Publisher:
                     dist.filename,
                     result.sha256 or dist.digests(blake2=False).sha256,
                     authorization=authorization,
-                    policy=replace(policy, timeout=remaining),
+                    policy=policy,
+                    since=since,
                 )
                 results[i] = _with_outcome(result, outcome)
         except KeyboardInterrupt:

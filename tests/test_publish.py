@@ -513,3 +513,39 @@ def dist_dir(tmp_path: Path) -> Path:
     make_wheel(d, "clipkg", "1.0")
     make_sdist(d, "clipkg", "1.0")
     return d
+
+
+def test_ctrl_c_during_a_registry_upload(
+    registries: tuple[FakeRegistry, FakeRegistry], dists: list[Path], tmp_path: Path
+) -> None:
+    """A real SIGINT while the first file is in flight: it finishes, nothing else starts."""
+    import signal
+    import threading
+
+    first, second = registries
+    first.delay = 1.0  # the file is still in flight when the main thread takes the signal
+    sent: list[str] = []
+
+    def on_event(event: Any) -> None:
+        # While the first file is in flight (the main thread waits on the pool by then;
+        # a signal while the pool is still starting its first thread escapes it).
+        if event.kind == "progress" and event.filename not in sent:
+            sent.append(event.filename)
+            if len(sent) == 1:  # Ctrl-C a moment later: Linux hands it to the main thread
+                threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    with pytest.raises(PublishInterrupted) as info:
+        publish(dists, [first.url, tmp_path / "simple", second.url], credentials=GOOD,
+                jobs=1, on_event=on_event)  # fmt: skip
+    partial = info.value.publish_report
+    assert [d.status for d in partial] == [
+        DestinationStatus.INTERRUPTED,
+        DestinationStatus.NOT_STARTED,
+        DestinationStatus.NOT_STARTED,
+    ]
+    # what became of each file there is the pool's business; none of them failed
+    statuses = {r.status for r in partial.destinations[0]}
+    assert statuses <= {FileStatus.UPLOADED, FileStatus.INTERRUPTED, FileStatus.NOT_STARTED}
+    assert second.requests == [] and not (tmp_path / "simple").exists()
+    assert partial.destinations[1].reason == "not started: the run was interrupted"
+    assert partial.to_dict()["interrupted"] is True

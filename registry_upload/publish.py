@@ -550,7 +550,7 @@ class Publisher:
     ) -> UploadReport:
         """Read the index until each uploaded file is listed; one bounded wait for all."""
         policy = self.options.verify_policy
-        since = policy.clock()
+        since, started = policy.clock(), time.monotonic()
         session = uploader.session
         index_url = session.index_url()
         authorization = session.authorization_for(index_url)
@@ -571,8 +571,11 @@ class Publisher:
                 )
                 results[i] = _with_outcome(result, outcome)
         except KeyboardInterrupt:
-            return replace(report, results=tuple(results), interrupted=True)
-        return replace(report, results=tuple(results))
+            interrupted = True
+        else:
+            interrupted = False
+        elapsed = report.elapsed + time.monotonic() - started
+        return replace(report, results=tuple(results), elapsed=elapsed, interrupted=interrupted)
 
     # -- a static index --------------------------------------------------------------
 

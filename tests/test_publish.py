@@ -549,3 +549,15 @@ def test_ctrl_c_during_a_registry_upload(
     assert second.requests == [] and not (tmp_path / "simple").exists()
     assert partial.destinations[1].reason == "not started: the run was interrupted"
     assert partial.to_dict()["interrupted"] is True
+
+
+def test_credentials_in_a_destination_url_are_used_and_never_shown(
+    registries: tuple[FakeRegistry, FakeRegistry], dists: list[Path], tmp_path: Path
+) -> None:
+    first, _ = registries
+    given = first.url.replace("http://", f"http://alice:{CANARY}@")
+    report = publish(dists, [given, tmp_path / "simple"], on_destination=lambda d: None)
+    assert report.ok and report.destinations[0].name == first.url
+    assert report.destinations[0].report.credential_source == "url"
+    assert first.posts[0].headers["Authorization"].startswith("Basic ")
+    assert_no_canary(repr(report), str(report), json.dumps(report.to_dict()))

@@ -119,8 +119,9 @@ def run_publish(args: argparse.Namespace) -> int:
         sys.stderr.write("error: no distribution files matched\n")
         return EXIT_USAGE
     out = sys.stderr if args.json else sys.stdout
+    bars = _Bars(files)
     try:
-        with _publisher(args, out) as publisher:
+        with _publisher(args, out, bars) as publisher:
             dists = _open(files)
             publisher.preflight()
             _print_plan(publisher, args, out)
@@ -136,6 +137,8 @@ def run_publish(args: argparse.Namespace) -> int:
         if exc.hint:
             sys.stderr.write(f"hint: {exc.hint}\n")
         return EXIT_USAGE
+    finally:
+        bars.close()
     _print_summary(report, out)
     if args.json:
         _json(report)
@@ -148,7 +151,34 @@ def _open(files: list[str]) -> list[Any]:
     return _open_all(files)
 
 
-def _publisher(args: argparse.Namespace, out: TextIO) -> Publisher:
+class _Bars:
+    """The CLI's progress line (on a terminal only), started afresh for each destination."""
+
+    def __init__(self, files: list[str]) -> None:
+        import os
+
+        self.files = len(files)
+        self.size = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+        self.current = self._new()
+        self.enabled = bool(self.current.enabled)
+
+    def _new(self) -> Any:
+        from .cli import _Progress
+
+        return _Progress(sys.stderr, self.files, self.size)
+
+    def __call__(self, event: Any) -> None:
+        self.current(event)
+
+    def next(self) -> None:
+        self.current.close()
+        self.current = self._new()
+
+    def close(self) -> None:
+        self.current.close()
+
+
+def _publisher(args: argparse.Namespace, out: TextIO, bars: _Bars) -> Publisher:
     from .credentials import CredentialChain
     from .errors import ConfigurationError
     from .publish import Publisher
@@ -177,6 +207,11 @@ def _publisher(args: argparse.Namespace, out: TextIO) -> Publisher:
         pypirc=args.config_file,
         interactive=interactive,
     )
+
+    def done(dest: DestinationReport) -> None:
+        bars.next()
+        _print_destination(dest, args, out)
+
     return Publisher(
         destinations,
         credentials=chain,
@@ -194,7 +229,8 @@ def _publisher(args: argparse.Namespace, out: TextIO) -> Publisher:
         blake2=args.blake2,
         comment=args.comment,
         dry_run=args.dry_run,
-        on_destination=lambda dest: _print_destination(dest, args, out),
+        on_event=bars if bars.enabled else None,
+        on_destination=done,
     )
 
 

@@ -561,3 +561,28 @@ def test_credentials_in_a_destination_url_are_used_and_never_shown(
     assert report.destinations[0].report.credential_source == "url"
     assert first.posts[0].headers["Authorization"].startswith("Basic ")
     assert_no_canary(repr(report), str(report), json.dumps(report.to_dict()))
+
+
+def test_cli_progress_line_on_a_terminal_restarts_per_destination(
+    registries: tuple[FakeRegistry, FakeRegistry],
+    dist_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    first, second = registries
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    code = main(["upload", str(dist_dir), "--repository-url", first.url,
+                 "--repository-url", second.url])  # fmt: skip
+    assert code == 0
+    drawn = terminal.getvalue()
+    assert drawn.count("2/2 files") == 2, drawn  # each destination's bar ends full
+    assert "UPLOADED" in capsys.readouterr().out

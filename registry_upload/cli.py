@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ._cli_publish import add_publish_arguments, run_publish, use_single_destination, wants_publish
 from ._version import __version__
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -54,8 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("upload", help="upload distributions")
     up.add_argument("files", nargs="+", help="files, directories (e.g. dist/) or globs")
-    up.add_argument("-r", "--repository", help="a repository name from .pypirc")
-    up.add_argument("--repository-url", help="the upload URL (default: PyPI)")
+    add_publish_arguments(up)  # -r/--repository, --repository-url (repeatable), publishing
     up.add_argument("-u", "--username")
     up.add_argument("-p", "--password", help="password or API token (prefer the environment)")
     up.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
@@ -236,6 +236,9 @@ def _cmd_upload(args: argparse.Namespace) -> int:
     from .transport import TransportOptions
     from .uploader import DEFAULT_JOBS, Uploader
 
+    if wants_publish(args):  # several destinations, a static index, or --verify
+        return run_publish(args)
+    use_single_destination(args)
     files = _collect_files(args.files)
     if files is None:
         return EXIT_USAGE

@@ -235,9 +235,8 @@ class Uploader:
     def _plan(self, paths: PathInput) -> tuple[list[Distribution], tuple[tuple[str, str], ...]]:
         """Open every file first: nothing is sent if one of them is unusable, or if
         the registry would refuse it; then resolve the credentials once."""
-        items, notes = _collect(paths)
-        dists = _open_all(items, attestations=self.attestations)
-        _refuse_what_the_registry_refuses(dists, self.session.profile)
+        dists, notes = open_distributions(paths, attestations=self.attestations)
+        refuse_for_registry(dists, self.session.profile)
         self.session.credentials()
         return dists, notes
 
@@ -346,6 +345,15 @@ def _credential_source(
     )
 
 
+def open_distributions(
+    paths: PathInput, *, attestations: bool = True
+) -> tuple[list[Distribution], tuple[tuple[str, str], ...]]:
+    """Every distribution named by ``paths``, opened (all problems at once), and the
+    notes on companion files set aside.  The preflight of a batch."""
+    items, notes = _collect(paths)
+    return _open_all(items, attestations=attestations), notes
+
+
 def _collect(paths: PathInput) -> tuple[list[PathItem], tuple[tuple[str, str], ...]]:
     """The distributions to upload, and a note for each companion file set aside.
 
@@ -374,7 +382,7 @@ def _collect(paths: PathInput) -> tuple[list[PathItem], tuple[tuple[str, str], .
     return out, tuple(notes)
 
 
-def _refuse_what_the_registry_refuses(dists: list[Distribution], profile: Profile) -> None:
+def refuse_for_registry(dists: list[Distribution], profile: Profile) -> None:
     """Warnings this registry would answer with a refusal stop the batch before it starts."""
     refused = [
         replace(finding, severity=Severity.ERROR)

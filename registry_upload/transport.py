@@ -153,7 +153,7 @@ class MultipartBody:
         path: str | os.PathLike[str],
         filename: str,
         size: int,
-        blake2: bool = True,
+        blake2: bool = False,
         md5: bool = False,
     ) -> None:
         self.boundary = "registry-upload-" + os.urandom(16).hex()

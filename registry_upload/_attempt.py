@@ -117,7 +117,7 @@ class FileUpload:
             ProgressEvent(
                 "finished",
                 self.dist.filename,
-                bytes_sent=result.bytes_sent,
+                bytes_sent=self.dist.size if result.bytes_sent else 0,
                 total_bytes=self.dist.size,
                 attempt=result.attempts,
                 result=result,
@@ -318,8 +318,8 @@ class FileUpload:
             FileStatus.UPLOADED,
             sha256=self.sha256(),
             verified=True,
-            reason="the connection failed after the file was sent; the index has it with "
-            "the same sha256, so it was not sent again",
+            reason="an attempt ended without a clean answer (a broken connection or a 5xx); "
+            "the index has the file with the same sha256, so it was not sent again",
         )
 
     def _conflict(self, status: int | None = None) -> UploadError:
@@ -341,7 +341,11 @@ class FileUpload:
         return self._sha256
 
     def _progress(self, sent: int, total: int) -> None:
-        self._emit(ProgressEvent("progress", self.dist.filename, sent, total, self.attempts))
+        """Body bytes, reported as the share of the file they stand for (so every event
+        of a file counts against the same total, its size)."""
+        size = self.dist.size
+        done = size if sent >= total else sent * size // max(total, 1)
+        self._emit(ProgressEvent("progress", self.dist.filename, done, size, self.attempts))
 
     def _emit(self, event: ProgressEvent) -> None:
         if self._emit_to is not None:

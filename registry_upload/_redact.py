@@ -1,8 +1,12 @@
-"""Redaction of every secret the library has seen (private).
+"""Redaction of every secret the library holds (private).
 
 Each :class:`~registry_upload.credentials.Secret` registers its value here
 when it is created, and :class:`~registry_upload.credentials.Credentials`
-its ``Authorization`` header forms.  :func:`redact` removes all of them,
+its ``Authorization`` header forms, for as long as that ``Secret`` lives (a
+secret nobody holds any more cannot be sent, so cannot come back).  A
+value shorter than :data:`ANYWHERE_LENGTH` is masked only where it stands as
+a word of its own (a password ``thing`` does not mask "nothing").
+:func:`redact` removes all of them,
 and anything shaped like an ``Authorization`` header value, from text that
 came from outside (a registry's answer, a helper's output) before it goes
 into an error, a log record or a report.  Errors redact their own text on
@@ -15,6 +19,8 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import weakref
+from collections import Counter
 from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "redact", "register", "register_basic"]
@@ -22,6 +28,8 @@ __all__ = ["MASK", "redact", "register", "register_basic"]
 MASK = "********"
 #: Shorter values are not registered: masking every "abc" would garble messages.
 MIN_LENGTH = 4
+#: Values at least this long are masked wherever they stand; shorter ones as words.
+ANYWHERE_LENGTH = 12
 
 # Header values a registry may echo back, whatever the secret inside.
 # A run of 16+ token characters with a digit in it, after "Basic"/"Bearer"/"Token":
@@ -32,41 +40,57 @@ _AUTH_VALUE = re.compile(
 
 
 class _Known:
-    """The secrets seen so far, and one compiled pattern over all of them."""
+    """The secrets held now (counted: one value may be held twice), and one pattern."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.values: set[str] = set()
+        self.values: Counter[str] = Counter()
         self.pattern: re.Pattern[str] | None = None
 
-    def add(self, forms: set[str]) -> None:
+    def add(self, forms: frozenset[str]) -> None:
         with self.lock:
-            if not forms <= self.values:
-                self.values.update(forms)
-                self.pattern = None
+            self.values.update(forms)
+            self.pattern = None
+
+    def discard(self, forms: frozenset[str]) -> None:
+        with self.lock:
+            self.values.subtract(forms)
+            self.values += Counter()  # drop what fell to zero
+            self.pattern = None
 
     def compiled(self) -> re.Pattern[str] | None:
         with self.lock:
             if self.pattern is None and self.values:
                 alternatives = sorted(self.values, key=len, reverse=True)
-                self.pattern = re.compile("|".join(map(re.escape, alternatives)))
+                self.pattern = re.compile("|".join(map(_alternative, alternatives)))
             return self.pattern
+
+
+def _alternative(value: str) -> str:
+    escaped = re.escape(value)
+    if len(value) >= ANYWHERE_LENGTH:
+        return escaped
+    return rf"(?<!\w){escaped}(?!\w)"
 
 
 _KNOWN = _Known()
 
 
-def register(value: str) -> None:
-    """Remember a secret (and its URL-quoted forms) for :func:`redact`."""
-    if len(value) >= MIN_LENGTH:
-        _KNOWN.add({value, quote(value, safe=""), quote_plus(value, safe="")})
+def register(value: str, owner: object) -> None:
+    """Mask ``value`` (and its URL-quoted forms) for as long as ``owner`` lives."""
+    if len(value) < MIN_LENGTH:
+        return
+    forms = frozenset({value, quote(value, safe=""), quote_plus(value, safe="")})
+    _KNOWN.add(forms)
+    weakref.finalize(owner, _KNOWN.discard, forms)
 
 
-def register_basic(username: str, password: str) -> None:
-    """Remember the ``Authorization: Basic`` forms of a username and password."""
+def register_basic(username: str, password: str, owner: object) -> None:
+    """Mask the ``Authorization: Basic`` forms of a username and password while
+    ``owner`` lives."""
     encoded = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-    register(encoded)
-    register(encoded.rstrip("="))
+    register(encoded, owner)
+    register(encoded.rstrip("="), owner)
 
 
 def redact(text: str) -> str:

@@ -141,8 +141,8 @@ def expand(patterns: Sequence[str]) -> list[str]:
     return list(collect(_globbed(patterns)).paths)
 
 
-def _collect_files(patterns: Sequence[str]) -> list[str] | None:
-    """The distributions to upload, notes printed; ``None`` after a usage error."""
+def _collect_files(patterns: Sequence[str], *, show_notes: bool = True) -> list[str] | None:
+    """The distributions to upload (notes printed if asked); ``None`` after a usage error."""
     from ._paths import collect
     from .errors import RegistryUploadError
 
@@ -151,12 +151,17 @@ def _collect_files(patterns: Sequence[str]) -> list[str] | None:
     except RegistryUploadError as exc:
         _print_usage_error(exc)
         return None
-    for path, reason in found.notes:
-        sys.stderr.write(f"note: {path}: {reason}\n")
+    if show_notes:
+        _print_notes(found.notes)
     if not found.paths:
         sys.stderr.write("error: no distribution files matched\n")
         return None
     return list(found.paths)
+
+
+def _print_notes(notes: Sequence[tuple[str, str]]) -> None:
+    for path, reason in notes:
+        sys.stderr.write(f"note: {path}: {reason}\n")
 
 
 def _print_usage_error(exc: Any) -> None:
@@ -239,7 +244,9 @@ def _cmd_upload(args: argparse.Namespace) -> int:
     if wants_publish(args):  # several destinations, a static index, or --verify
         return run_publish(args)
     use_single_destination(args)
-    files = _collect_files(args.files)
+    # Checked here for the progress line's total; the uploader collects the same
+    # paths again, so its report carries the notes (also in --json).
+    files = _collect_files(args.files, show_notes=False)
     if files is None:
         return EXIT_USAGE
     interactive = not args.non_interactive and sys.stdin is not None and sys.stdin.isatty()
@@ -270,7 +277,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             on_event=progress if progress.enabled else None,
         ) as uploader:
             try:
-                report = uploader.upload(files)
+                report = uploader.upload(_globbed(args.files))
             except UploadInterrupted as stopped:
                 _exit_on_second_interrupt()
                 progress.close()
@@ -301,6 +308,7 @@ def _exit_on_second_interrupt() -> None:
 
 
 def _print_report(report: Any, resolution: Any, args: argparse.Namespace, out: TextIO) -> None:
+    _print_notes(report.notes)
     out.write(f"Repository: {report.repository_url} ({report.registry})\n")
     if args.verbose:
         out.write(f"Credentials: {report.credential_source or 'none'}\n")

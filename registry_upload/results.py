@@ -81,6 +81,13 @@ class CheckReport:
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity is Severity.WARNING)
 
+    def __str__(self) -> str:
+        verdict = "passed" if self.ok else "failed"
+        return (
+            f"check {verdict}: {len(self.paths)} file(s), {len(self.errors)} error(s), "
+            f"{len(self.warnings)} warning(s)"
+        )
+
     def for_path(self, path: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.path == path)
 
@@ -290,7 +297,11 @@ EventKind = Literal["started", "progress", "retrying", "finished"]
 
 @dataclass(frozen=True, slots=True)
 class ProgressEvent:
-    """Reported to ``on_event`` (from worker threads) as files move along."""
+    """Reported to ``on_event`` (from worker threads) as files move along.
+
+    ``bytes_sent`` and ``total_bytes`` count the file's bytes (its size is
+    the total in every event of that file); ``result`` comes with ``finished``.
+    """
 
     kind: EventKind
     filename: str

@@ -326,6 +326,11 @@ def _credential_source(
 
     Without ``credentials``, the default chain answers, headed by ``username``
     and ``password`` (or the ones written into the URL)."""
+    if credentials is not None and (username is not None or password is not None):
+        raise TypeError(
+            "pass either credentials=... or username=/password=, not both "
+            "(username= and password= head the default chain)"
+        )
     if isinstance(credentials, Credentials):
         return credentials, None
     if isinstance(credentials, CredentialChain):

@@ -21,12 +21,12 @@ class Secret:
     ``Authorization`` header).
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")
     _value: str
 
     def __init__(self, value: str) -> None:
         object.__setattr__(self, "_value", value)
-        register(value)  # from now on, redact() masks it wherever it shows up
+        register(value, self)  # while it lives, redact() masks it wherever it shows up
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Secret is immutable")
@@ -93,7 +93,7 @@ class Credentials:
         if self.kind is CredentialKind.PASSWORD and self.username == "__token__":
             object.__setattr__(self, "kind", CredentialKind.API_TOKEN)
         if self.password:
-            register_basic(self.username, self.password.reveal())
+            register_basic(self.username, self.password.reveal(), self.password)
 
     @classmethod
     def of(

@@ -92,6 +92,7 @@ def make_wheel(
     ``payload_size`` adds an incompressible file of that many bytes.
     """
     dist_name = canonicalize_name(name).replace("-", "_")
+    Path(directory).mkdir(parents=True, exist_ok=True)
     path = Path(directory) / f"{dist_name}-{version}-{tag}.whl"
     dist_info = f"{dist_name}-{version}.dist-info"
     meta_bytes = _metadata_bytes(name, version, metadata, metadata_extra, description)
@@ -139,6 +140,7 @@ def make_sdist(
     """
     dist_name = canonicalize_name(name).replace("-", "_")
     stem = f"{dist_name}-{version}"
+    Path(directory).mkdir(parents=True, exist_ok=True)
     path = Path(directory) / (filename or f"{stem}.tar.gz")
     meta_bytes = _metadata_bytes(name, version, metadata, metadata_extra, description)
     pyproject = (

@@ -13,6 +13,7 @@ paths, links pointing outside the tree, device and FIFO members.
 from __future__ import annotations
 
 import collections
+import os
 import posixpath
 import re
 import struct
@@ -31,8 +32,10 @@ __all__ = [
     "MAX_MEMBERS",
     "MAX_UNPACKED",
     "ArchiveRefused",
+    "PlainZip",
     "TarScan",
     "many_tops",
+    "plain_zip",
     "scan_tar",
     "top_directory",
     "unsafe_name",
@@ -72,14 +75,17 @@ def _error(path: str, code: str, message: str, hint: str) -> Finding:
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def unsafe_name(name: str) -> str | None:
     """Why a member name is unsafe to unpack, or None."""
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    if _CONTROL.search(name):
         return "holds control characters"
     norm = name.replace("\\", "/")
     if norm.startswith("/") or _DRIVE.match(norm):
         return "is an absolute path"
-    if ".." in norm.split("/"):
+    if ".." in norm and ".." in norm.split("/"):
         return "has a '..' component"
     return None
 
@@ -302,6 +308,173 @@ def _zip64_sizes(extra: bytes, csize: int, usize: int) -> tuple[int, int]:
             break
         extra = extra[4 + length :]
     return csize, usize
+
+
+# -- the fast path: a plain zip held in memory ----------------------------------
+
+# Flag bits a plain archive may use: deflate options (1, 2) and UTF-8 names (11).
+_PLAIN_FLAGS = 0x0806
+# zipfile refuses members needing a later version (MAX_EXTRACT_VERSION).
+_MAX_EXTRACT_VERSION = 63
+_LOCAL_FULL = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL_FULL = struct.Struct("<4sBBBBHHHHIIIHHHHHII")
+_EOCD_FULL = struct.Struct("<4sHHHHIIH")
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    data_offset: int
+    method: int
+    compress_size: int
+    file_size: int
+    crc: int
+
+
+class PlainZip:
+    """A zip read from memory by :func:`plain_zip`: names in archive order, members by name."""
+
+    __slots__ = ("_data", "_members", "names")
+
+    def __init__(self, data: bytes, members: dict[str, _Member]) -> None:
+        self._data = data
+        self._members = members
+        self.names = list(members)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._members
+
+    def file_size(self, name: str) -> int:
+        return self._members[name].file_size
+
+    def read(self, name: str) -> bytes | None:
+        """The member's bytes; None if they do not check out (the full reader decides)."""
+        m = self._members[name]
+        raw = self._data[m.data_offset : m.data_offset + m.compress_size]
+        if m.method == zipfile.ZIP_STORED:
+            out = raw
+        else:
+            z = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                out = z.decompress(raw, m.file_size + 1)
+            except zlib.error:
+                return None
+            if not z.eof or z.unconsumed_tail or z.unused_data:
+                return None
+        if len(out) != m.file_size or zlib.crc32(out) != m.crc:
+            return None
+        return out
+
+
+def plain_zip(data: bytes) -> PlainZip | None:
+    """The members of a plain, well-formed zip held in memory, or None.
+
+    A fast path for the common case (a small wheel): one pass over local
+    headers, central directory and end record.  It answers only for archives
+    laid out the simple way -- local records back to back from offset 0, then
+    the central directory agreeing with them entry by entry, then an end record
+    without comment ending the file -- whose names are safe and unique, with
+    stored or deflated members and no zip64 or encryption.  Every such archive
+    passes :func:`zip_problems` and reads the same through :mod:`zipfile`.  For
+    anything else (including every archive the checks would refuse) it returns
+    None, and the caller takes the full path, which finds and names every problem.
+    """
+    try:
+        return _plain_zip(data)
+    except (struct.error, UnicodeDecodeError):
+        return None
+
+
+def _plain_zip(data: bytes) -> PlainZip | None:
+    size = len(data)
+    eocd = size - _EOCD_FULL.size
+    if eocd < 0:
+        return None
+    sig, disk, cd_disk, on_disk, total, cd_size, cd_offset, comment = _EOCD_FULL.unpack_from(
+        data, eocd
+    )
+    if sig != _EOCD or disk or cd_disk or comment or on_disk != total:
+        return None
+    if not 0 < total <= MAX_MEMBERS or cd_offset + cd_size != eocd:
+        return None
+    if eocd >= 20 and data[eocd - 20 : eocd - 16] == _EOCD64_LOCATOR:
+        return None  # zip64 end records: the full path
+    locals_ = _plain_locals(data, cd_offset, total)
+    if locals_ is None:
+        return None
+    members = _plain_central(data, cd_offset, eocd, locals_)
+    if members is None or len(members) != total:
+        return None  # includes duplicate names
+    if _name_findings("", members):
+        return None
+    unpacked = sum(m.file_size for m in members.values())
+    if unpacked > BOMB_MIN_SIZE and unpacked > BOMB_RATIO * max(size, 1):
+        return None
+    return PlainZip(data, members)
+
+
+# One local record: (offset, header fields, raw name).
+_Local = tuple[int, tuple[Any, ...], bytes]
+
+
+def _plain_locals(data: bytes, end: int, total: int) -> list[_Local] | None:
+    found: list[_Local] = []
+    pos = 0
+    while pos < end:
+        if len(found) == total:
+            return None
+        fields = _LOCAL_FULL.unpack_from(data, pos)
+        sig, _v, flags, method, _t, _d, _crc, csize, usize, nlen, elen = fields
+        if sig != _LOCAL or flags & ~_PLAIN_FLAGS or method not in _PLAIN_METHODS:
+            return None
+        if 0xFFFFFFFF in (csize, usize):
+            return None
+        start = pos + _LOCAL_FULL.size
+        if not _plain_extra(data[start + nlen : start + nlen + elen]):
+            return None
+        found.append((pos, fields, data[start : start + nlen]))
+        pos = start + nlen + elen + csize
+    return found if pos == end and len(found) == total else None
+
+
+def _plain_central(
+    data: bytes, pos: int, end: int, locals_: list[_Local]
+) -> dict[str, _Member] | None:
+    members: dict[str, _Member] = {}
+    for offset, local, raw_name in locals_:
+        c = _CENTRAL_FULL.unpack_from(data, pos)
+        (sig, _cv, _cs, extract, _r, flags, method, _t, _d, crc, csize, usize) = c[:12]
+        nlen, elen, clen, header_offset = c[12], c[13], c[14], c[18]
+        start = pos + _CENTRAL_FULL.size
+        if (
+            sig != _CENTRAL
+            or extract > _MAX_EXTRACT_VERSION
+            or clen
+            or header_offset != offset
+            or (flags, method, crc, csize, usize) != local[2:4] + local[6:9]
+            or data[start : start + nlen] != raw_name
+            or not _plain_extra(data[start + nlen : start + nlen + elen])
+        ):
+            return None
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+        if os.sep != "/":  # pragma: no cover - as zipfile names members on Windows
+            name = name.replace(os.sep, "/")
+        data_offset = offset + _LOCAL_FULL.size + nlen + local[10]
+        members[name] = _Member(data_offset, method, csize, usize, crc)
+        pos = start + nlen + elen
+    return members if pos == end else None
+
+
+_PLAIN_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def _plain_extra(extra: bytes) -> bool:
+    """Well-formed extra fields without zip64 sizes or a Unicode path (which zipfile reads)."""
+    while len(extra) >= 4:
+        tag, length = struct.unpack_from("<HH", extra)
+        if length + 4 > len(extra) or tag in (0x0001, 0x7075):
+            return False
+        extra = extra[4 + length :]
+    return not extra
 
 
 # -- tar.gz -------------------------------------------------------------------

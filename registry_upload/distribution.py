@@ -20,15 +20,17 @@ import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from packaging.metadata import ExceptionGroup, Metadata, RawMetadata, parse_email
+from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
     canonicalize_name,
     canonicalize_version,
     parse_sdist_filename,
@@ -143,14 +145,16 @@ class Distribution:
                 "Pass the files from your dist/ directory, e.g. dist/*.whl dist/*.tar.gz.",
             )
         size = _stat_regular_file(p)
+        wheel_name = _parse_wheel_name(p) if kind == "bdist_wheel" else None
         with _open_for_reading(p) as fh:
-            if kind == "bdist_wheel":
-                data, where, pyversion = _read_wheel(p, fh, size)
+            if wheel_name is not None:
+                data, where = _read_wheel(p, fh, size, wheel_name)
+                pyversion = p.name[: -len(".whl")].split("-")[-3]
             else:
                 data, where = _read_sdist(p, fh, size)
                 pyversion = "source"
         raw, problems, findings = _parse_metadata(data, where, shown)
-        problems.extend(_cross_check(shown, p.name, kind, raw))
+        problems.extend(_cross_check(shown, p.name, kind, raw, wheel_name))
         if problems:
             raise InvalidMetadataError(
                 f"{shown}: {len(problems)} problem(s) in {where}",
@@ -388,9 +392,15 @@ def _zip_archive(p: Path, fh: IO[bytes], size: int) -> Iterator[zipfile.ZipFile]
         yield zf
 
 
-def _read_wheel(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str, str]:
+# Zips up to this size are read whole and, when plain, checked in one pass over memory.
+_IN_MEMORY = 4 << 20
+
+_WheelName = tuple[NormalizedName, Version, Any, frozenset[Tag]]
+
+
+def _parse_wheel_name(p: Path) -> _WheelName:
     try:
-        name, version, _build, _tags = parse_wheel_filename(p.name)
+        return parse_wheel_filename(p.name)
     except (InvalidWheelFilename, InvalidVersion) as exc:
         raise _structure(
             p,
@@ -399,24 +409,47 @@ def _read_wheel(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str, str]:
             "Wheel filenames are {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl "
             "(PEP 427); rebuild instead of renaming the file.",
         ) from None
-    pyversion = p.name[: -len(".whl")].split("-")[-3]
+
+
+def _plain_zip(fh: IO[bytes], size: int) -> _archives.PlainZip | None:
+    """The archive read whole when it is small and plain (the fast path), else None."""
+    if size > _IN_MEMORY:
+        return None
+    data = fh.read(size + 1)
+    plain = _archives.plain_zip(data) if len(data) == size else None
+    if plain is None:
+        fh.seek(0)
+    return plain
+
+
+def _read_wheel(p: Path, fh: IO[bytes], size: int, parsed: _WheelName) -> tuple[bytes, str]:
+    name, version = parsed[0], parsed[1]
     try:
+        plain = _plain_zip(fh, size)
+        if plain is not None:
+            member = _wheel_metadata_member(p, plain.names, plain, name, version)
+            data = _read_plain_member(p, plain, member)
+            if data is not None:
+                return data, member
+            fh.seek(0)  # the member did not check out: the full reader says why
         with _zip_archive(p, fh, size) as zf:
-            member = _wheel_metadata_member(p, zf, name, version)
+            member = _wheel_metadata_member(p, zf.namelist(), zf.NameToInfo, name, version)
             data = _read_zip_member(p, zf, member)
     except InvalidDistributionError:
         raise
     except _ARCHIVE_ERRORS as exc:
         raise _corrupt(p, "wheel (zip archive)", exc) from None
-    return data, member, pyversion
+    return data, member
 
 
-def _wheel_metadata_member(p: Path, zf: zipfile.ZipFile, name: str, version: Version) -> str:
+def _wheel_metadata_member(
+    p: Path, names: list[str], members: Container[str], name: str, version: Version
+) -> str:
     dist_infos = sorted(
         {
-            n.split("/", 1)[0]
-            for n in zf.namelist()
-            if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")
+            top
+            for n in names
+            if n.count("/") == 1 and (top := n.split("/", 1)[0]).endswith(".dist-info")
         }
     )
     if not dist_infos:
@@ -437,9 +470,17 @@ def _wheel_metadata_member(p: Path, zf: zipfile.ZipFile, name: str, version: Ver
             f"its {dist_info} does not match the filename ({name} {version})",
         )
     member = f"{dist_info}/METADATA"
-    if member not in zf.NameToInfo:
+    if member not in members:
         raise _structure(p, "no-metadata", f"{member} is missing")
     return member
+
+
+def _read_plain_member(p: Path, plain: _archives.PlainZip, member: str) -> bytes | None:
+    """The member's bytes (None: they do not check out, the full reader decides)."""
+    size = plain.file_size(member)
+    if size > METADATA_SIZE_LIMIT:
+        raise _too_large(p, member, size)
+    return plain.read(member)
 
 
 def _read_zip_member(p: Path, zf: zipfile.ZipFile, member: str) -> bytes:
@@ -503,12 +544,23 @@ def _read_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
 
 
 def _read_zip_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
+    plain = _plain_zip(fh, size)
+    if plain is not None:
+        member = _zip_sdist_member(p, plain.names)
+        data = _read_plain_member(p, plain, member)
+        if data is not None:
+            return data, member
+        fh.seek(0)  # the member did not check out: the full reader says why
     with _zip_archive(p, fh, size) as zf:
-        tops = {top for n in zf.namelist() if (top := _archives.top_directory(n))}
-        if len(tops) > 1:
-            raise _refuse_all(p, [_archives.many_tops(str(p), tops)])
-        member = _pick_pkg_info(p, [n for n in zf.namelist() if _is_top_pkg_info(n)])
+        member = _zip_sdist_member(p, zf.namelist())
         return _read_zip_member(p, zf, member), member
+
+
+def _zip_sdist_member(p: Path, names: list[str]) -> str:
+    tops = {top for n in names if (top := _archives.top_directory(n))}
+    if len(tops) > 1:
+        raise _refuse_all(p, [_archives.many_tops(str(p), tops)])
+    return _pick_pkg_info(p, [n for n in names if _is_top_pkg_info(n)])
 
 
 def _read_tar_sdist(p: Path, fh: IO[bytes]) -> tuple[bytes, str]:
@@ -628,13 +680,21 @@ def _version_at_least(value: str, minimum: str) -> bool:
         return False
 
 
-def _cross_check(path: str, filename: str, kind: FileType, raw: RawMetadata) -> list[Finding]:
+def _cross_check(
+    path: str,
+    filename: str,
+    kind: FileType,
+    raw: RawMetadata,
+    wheel_name: _WheelName | None = None,
+) -> list[Finding]:
     """Filename name/version against the metadata (after normalisation)."""
     meta_name, meta_version = raw.get("name"), raw.get("version")
     if meta_name is None or meta_version is None:
         return []
     try:
-        if kind == "bdist_wheel":
+        if wheel_name is not None:
+            fn_name, fn_version = wheel_name[0], wheel_name[1]
+        elif kind == "bdist_wheel":
             fn_name, fn_version, *_ = parse_wheel_filename(filename)
         else:
             fn_name, fn_version = parse_sdist_filename(filename)

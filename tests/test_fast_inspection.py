@@ -1,0 +1,157 @@
+"""The in-memory fast path for small zips answers exactly as the full reader does.
+
+``Distribution.open`` reads a small wheel (or zip sdist) whole and, when it is
+laid out the plain way, checks it in one pass (``_archives.plain_zip``); for
+anything else it falls back to zipfile plus ``zip_problems``.  These tests run
+every archive twice -- fast path allowed, and fast path switched off -- and
+require the same outcome: the same metadata and findings, or the same error
+with the same problems.  The corpus is the hostile archives' shapes plus every
+single-byte corruption of a small wheel and of a small zip sdist.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry_upload import Distribution, DistributionError, _archives, distribution
+from registry_upload.testing import core_metadata, make_wheel
+
+
+def _outcome(path: Path) -> tuple[Any, ...]:
+    try:
+        dist = Distribution.open(path)
+    except DistributionError as exc:
+        problems = [(p.code, p.field, p.message) for p in exc.problems]
+        return ("refused", type(exc).__name__, exc.message, problems)
+    except Exception as exc:  # whatever it is, both paths must agree
+        return ("raised", type(exc).__name__, str(exc))
+    return ("ok", dist.name, dist.version, dict(dist.metadata), dist.findings, dist.pyversion)
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    fast = _outcome(path)
+    with monkeypatch.context() as m:
+        m.setattr(distribution, "_IN_MEMORY", -1)
+        full = _outcome(path)
+    return fast, full
+
+
+def _zip(path: Path, entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate names
+        with zipfile.ZipFile(path, "w", method) as zf:
+            for member, data in entries:
+                zf.writestr(member, data)
+    return path
+
+
+def _wheel_entries(name: str = "demo") -> list[tuple[str, bytes]]:
+    di = f"{name}-1.0.dist-info"
+    return [
+        (f"{name}/__init__.py", b"x = 1\n" * 20),
+        (f"{di}/METADATA", core_metadata(name, "1.0").encode()),
+        (f"{di}/WHEEL", b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+        (f"{di}/RECORD", b""),
+    ]
+
+
+WHEEL = "demo-1.0-py3-none-any.whl"
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _shapes(tmp: Path) -> dict[str, Path]:
+    good = _wheel_entries()
+    shapes = {
+        "good": _zip(tmp / "a" / WHEEL, good),
+        "stored": _zip(tmp / "b" / WHEEL, good, zipfile.ZIP_STORED),
+        "bzip2": _zip(tmp / "c" / WHEEL, good, zipfile.ZIP_BZIP2),
+        "duplicate": _zip(tmp / "d" / WHEEL, [good[1], *good]),
+        "escaping": _zip(tmp / "e" / WHEEL, [*good, ("../x.py", b"x")]),
+        "control": _zip(tmp / "f" / WHEEL, [*good, ("demo/a\x01.py", b"x")]),
+        "no-dist-info": _zip(tmp / "g" / WHEEL, good[:1]),
+        "two-dist-info": _zip(tmp / "h" / WHEEL, [*good, ("other-1.0.dist-info/METADATA", b"")]),
+        "no-metadata": _zip(tmp / "i" / WHEEL, [good[0], good[2]]),
+        "mismatch": _zip(tmp / "j" / WHEEL, _wheel_entries("other")),
+        "bomb": _zip(tmp / "k" / WHEEL, [*good, ("demo/zeros", bytes(70 << 20))]),
+        "sdist": _zip(
+            tmp / "l" / "demo-1.0.zip",
+            [("demo-1.0/PKG-INFO", core_metadata("demo", "1.0").encode()), ("demo-1.0/a", b"")],
+        ),
+        "sdist-two-tops": _zip(
+            tmp / "m" / "demo-1.0.zip",
+            [("demo-1.0/PKG-INFO", core_metadata("demo", "1.0").encode()), ("x/a", b"")],
+        ),
+        "built": make_wheel(_mkdir(tmp / "n"), "demo", "1.0"),
+    }
+    data = shapes["good"].read_bytes()
+    (tmp / "o").mkdir()
+    (tmp / "o" / WHEEL).write_bytes(b"prefix" + data)
+    (tmp / "p").mkdir()
+    (tmp / "p" / WHEEL).write_bytes(data + b"suffix")
+    shapes["prepended"], shapes["appended"] = tmp / "o" / WHEEL, tmp / "p" / WHEEL
+    with_comment = io.BytesIO()
+    with zipfile.ZipFile(with_comment, "w") as zf:
+        zf.comment = b"a comment"
+        for member, content in good:
+            zf.writestr(member, content)
+    (tmp / "q").mkdir()
+    (tmp / "q" / WHEEL).write_bytes(with_comment.getvalue())
+    shapes["comment"] = tmp / "q" / WHEEL
+    return shapes
+
+
+def test_each_shape_gives_the_same_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, path in _shapes(tmp_path).items():
+        fast, full = _both(path, monkeypatch)
+        assert fast == full, name
+
+
+def test_the_fast_path_answers_for_plain_archives_only(tmp_path: Path) -> None:
+    shapes = _shapes(tmp_path)
+    plain = {
+        name for name, path in shapes.items() if _archives.plain_zip(path.read_bytes()) is not None
+    }
+    assert plain == {"good", "stored", "no-dist-info", "two-dist-info", "no-metadata"} | {
+        "mismatch",
+        "sdist",
+        "sdist-two-tops",
+        "built",
+    }
+
+
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_every_single_byte_corruption_gives_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    if kind == "wheel":
+        source = make_wheel(_mkdir(tmp_path / "src"), "demo", "1.0")
+    else:
+        source = _zip(
+            tmp_path / "demo-1.0.zip",
+            [("demo-1.0/PKG-INFO", core_metadata("demo", "1.0").encode()), ("demo-1.0/a", b"")],
+        )
+    original = source.read_bytes()
+    assert _archives.plain_zip(original) is not None  # the fast path answers for the original
+    target = tmp_path / "t" / source.name
+    target.parent.mkdir()
+    differ = []
+    for offset in range(len(original)):
+        for flip in (0x01, 0x80):
+            corrupt = bytearray(original)
+            corrupt[offset] ^= flip
+            target.write_bytes(bytes(corrupt))
+            fast, full = _both(target, monkeypatch)
+            if fast != full:
+                differ.append((offset, flip, fast, full))
+    assert not differ, differ[:3]

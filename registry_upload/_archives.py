@@ -321,13 +321,8 @@ _CENTRAL_FULL = struct.Struct("<4sBBBBHHHHIIIHHHHHII")
 _EOCD_FULL = struct.Struct("<4sHHHHIIH")
 
 
-@dataclass(frozen=True, slots=True)
-class _Member:
-    data_offset: int
-    method: int
-    compress_size: int
-    file_size: int
-    crc: int
+# A member of a plain zip: (data offset, method, compressed size, size, CRC-32).
+_Member = tuple[int, int, int, int, int]
 
 
 class PlainZip:
@@ -344,23 +339,23 @@ class PlainZip:
         return name in self._members
 
     def file_size(self, name: str) -> int:
-        return self._members[name].file_size
+        return self._members[name][3]
 
     def read(self, name: str) -> bytes | None:
         """The member's bytes; None if they do not check out (the full reader decides)."""
-        m = self._members[name]
-        raw = self._data[m.data_offset : m.data_offset + m.compress_size]
-        if m.method == zipfile.ZIP_STORED:
+        offset, method, compress_size, file_size, crc = self._members[name]
+        raw = self._data[offset : offset + compress_size]
+        if method == zipfile.ZIP_STORED:
             out = raw
         else:
             z = zlib.decompressobj(-zlib.MAX_WBITS)
             try:
-                out = z.decompress(raw, m.file_size + 1)
+                out = z.decompress(raw, file_size + 1)
             except zlib.error:
                 return None
             if not z.eof or z.unconsumed_tail or z.unused_data:
                 return None
-        if len(out) != m.file_size or zlib.crc32(out) != m.crc:
+        if len(out) != file_size or zlib.crc32(out) != crc:
             return None
         return out
 
@@ -406,7 +401,7 @@ def _plain_zip(data: bytes) -> PlainZip | None:
         return None  # includes duplicate names
     if _name_findings("", members):
         return None
-    unpacked = sum(m.file_size for m in members.values())
+    unpacked = sum(m[3] for m in members.values())
     if unpacked > BOMB_MIN_SIZE and unpacked > BOMB_RATIO * max(size, 1):
         return None
     return PlainZip(data, members)
@@ -459,7 +454,7 @@ def _plain_central(
         if os.sep != "/":  # pragma: no cover - as zipfile names members on Windows
             name = name.replace(os.sep, "/")
         data_offset = offset + _LOCAL_FULL.size + nlen + local[10]
-        members[name] = _Member(data_offset, method, csize, usize, crc)
+        members[name] = (data_offset, method, csize, usize, crc)
         pos = start + nlen + elen
     return members if pos == end else None
 

@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import os
+import re
 import stat
 import tarfile
 import zipfile
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+import packaging.metadata
 from packaging.metadata import ExceptionGroup, Metadata, RawMetadata, parse_email
 from packaging.tags import Tag
 from packaging.utils import (
@@ -620,7 +622,7 @@ def _parse_metadata(
             )
         )
         return RawMetadata(), problems, warnings
-    raw, unparsed = parse_email(text)
+    raw, unparsed = _parse_email_plain(text) or parse_email(text)
     mv = raw.get("metadata_version")
     if mv is None:
         problems.append(
@@ -647,6 +649,91 @@ def _parse_metadata(
         to_validate = RawMetadata(**{**raw, "metadata_version": "2.1"})
     problems.extend(_validation_problems(to_validate, path))
     return raw, problems, warnings
+
+
+# packaging's own tables, so the fast parser maps fields exactly as parse_email does.
+_EMAIL_TO_RAW: dict[str, str] | None = getattr(packaging.metadata, "_EMAIL_TO_RAW_MAPPING", None)
+_STRING_FIELDS: set[str] | None = getattr(packaging.metadata, "_STRING_FIELDS", None)
+_LIST_FIELDS: set[str] | None = getattr(packaging.metadata, "_LIST_FIELDS", None)
+_parse_keywords: Any = getattr(packaging.metadata, "_parse_keywords", None)
+_parse_project_urls: Any = getattr(packaging.metadata, "_parse_project_urls", None)
+# Fields whose parsing has special cases: the body can hold the description; an
+# empty Import-Name means "none" (packaging >= 26).
+_NOT_PLAIN_FIELDS = frozenset({"description"})
+_EMPTY_MEANS_NONE = frozenset({"import_names", "import_namespaces"})
+# Line boundaries other than "\n" that some email parsers honour (str.splitlines').
+_ODD_BREAK = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+# A header line as email.feedparser reads it: printable ASCII name, a colon.
+_HEADER = re.compile(r"([!-9;-~]+):(.*)", re.DOTALL)
+
+
+def _parse_email_plain(text: str) -> tuple[RawMetadata, dict[str, list[str]]] | None:
+    """``parse_email(text)`` for plain metadata, quickly; None for anything else.
+
+    Plain: "Name: value" lines (continuation lines allowed) up to the first
+    blank line, the body after it, no line boundary but "\n" in the headers,
+    and only fields packaging maps without special cases, each used as the
+    specification allows.  The values are built exactly as the email parser
+    (compat32 policy) and packaging build them; anything else -- including
+    all that parse_email would leave unparsed -- returns None, and
+    parse_email itself answers.
+    """
+    if _EMAIL_TO_RAW is None or _STRING_FIELDS is None or _LIST_FIELDS is None:
+        return None  # pragma: no cover - another packaging than the tested ones
+    head, blank, body = text.partition("\n\n")
+    if not blank and head.endswith("\n"):
+        head = head[:-1]
+    lines = head.split("\n")
+    if "" in lines or _ODD_BREAK.search(head):
+        return None
+    headers = _plain_headers(lines)
+    if headers is None:
+        return None
+    raw: dict[str, Any] = {}
+    for name, values in headers.items():
+        key = _EMAIL_TO_RAW.get(name)
+        if key is None or key in _NOT_PLAIN_FIELDS or (key in _EMPTY_MEANS_NONE and "" in values):
+            return None
+        if key in _STRING_FIELDS and len(values) == 1:
+            raw[key] = values[0]
+        elif key in _LIST_FIELDS:
+            raw[key] = values
+        elif key == "keywords" and len(values) == 1 and _parse_keywords is not None:
+            raw[key] = _parse_keywords(values[0])
+        elif key == "project_urls" and _parse_project_urls is not None:
+            try:
+                raw[key] = _parse_project_urls(values)
+            except KeyError:
+                return None
+        else:
+            return None
+    if body:
+        raw["description"] = body
+    return RawMetadata(**raw), {}  # type: ignore[typeddict-item]
+
+
+def _plain_headers(lines: list[str]) -> dict[str, list[str]] | None:
+    """Header values by lower-cased name, in order; None at the first line that is not plain."""
+    headers: dict[str, list[str]] = {}
+    name, first, more = "", "", []  # the header being read
+    for line in [*lines, ""]:
+        if line[:1] in (" ", "\t"):
+            if not name:
+                return None
+            more.append(line)
+            continue
+        if name:
+            # email's compat32 policy: strip blanks after the colon, keep continuation
+            # lines with their line ends, strip the final line end.
+            value = (first + "\n").lstrip(" \t") + "".join(m + "\n" for m in more)
+            headers.setdefault(name, []).append(value.rstrip("\r\n"))
+        if not line:
+            break
+        match = _HEADER.fullmatch(line)
+        if match is None:
+            return None
+        name, first, more = match.group(1).lower(), match.group(2), []
+    return headers
 
 
 def _metadata_20_warning(path: str) -> Finding:

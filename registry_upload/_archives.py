@@ -13,6 +13,7 @@ paths, links pointing outside the tree, device and FIFO members.
 from __future__ import annotations
 
 import collections
+import io
 import os
 import posixpath
 import re
@@ -538,9 +539,51 @@ class TarScan:
     members: int = 0
 
 
+class _Inflated:
+    """A whole gzip stream inflated in memory, read like :class:`_Gunzip`."""
+
+    def __init__(self, data: bytes, *, trailing: bool) -> None:
+        self._buf = io.BytesIO(data)
+        self.trailing = trailing
+
+    def read(self, n: int = -1) -> bytes:
+        return self._buf.read(_CHUNK if n < 0 else n)
+
+    def drain(self) -> None:
+        pass
+
+
+# A .tar.gz up to this size whose stream inflates to at most _INFLATE_LIMIT is
+# inflated in one call (the fast path for small sdists); memory stays bounded.
+_INFLATE_SIZE = 1 << 20
+_INFLATE_LIMIT = 8 << 20
+
+
+def _inflate_small(fh: IO[bytes]) -> _Inflated | None:
+    """The gzip stream inflated at once, when it is small and complete; else None.
+
+    A stream this small can cross no bound of :class:`_Gunzip` (those start at
+    BOMB_MIN_SIZE unpacked bytes), and what follows it is checked the same way,
+    so the walk finds what the streaming walk would; a truncated or corrupt
+    stream returns None and the streaming walk reports it.
+    """
+    start = fh.tell()
+    data = fh.read(_INFLATE_SIZE + 1)
+    if len(data) <= _INFLATE_SIZE:
+        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out = z.decompress(data, _INFLATE_LIMIT + 1)
+        except zlib.error:
+            out = b""
+        if z.eof and len(out) <= _INFLATE_LIMIT:
+            return _Inflated(out, trailing=bool(z.unused_data.strip(b"\0")))
+    fh.seek(start)
+    return None
+
+
 def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
     """Walk every tar header once (bounded), checking each member; read PKG-INFO on the way."""
-    gz = _Gunzip(path, fh)
+    gz: _Gunzip | _Inflated = _inflate_small(fh) or _Gunzip(path, fh)
     scan = TarScan()
     tops: set[str] = set()
     bad_names: list[str] = []

@@ -11,7 +11,9 @@ single-byte corruption of a small wheel and of a small zip sdist.
 
 from __future__ import annotations
 
+import gzip
 import io
+import tarfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -154,4 +156,77 @@ def test_every_single_byte_corruption_gives_the_same_outcome(
             fast, full = _both(target, monkeypatch)
             if fast != full:
                 differ.append((offset, flip, fast, full))
+    assert not differ, differ[:3]
+
+
+def _both_tar(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[Any, ...], ...]:
+    fast = _outcome(path)
+    with monkeypatch.context() as m:
+        m.setattr(_archives, "_INFLATE_SIZE", -1)
+        full = _outcome(path)
+    return fast, full
+
+
+def _tar_gz(path: Path, members: list[tuple[str, bytes]], *, tail: bytes = b"") -> Path:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(buf.getvalue(), mtime=0) + tail)
+    return path
+
+
+def _sdist_members(name: str = "demo") -> list[tuple[str, bytes]]:
+    return [
+        (f"{name}-1.0/PKG-INFO", core_metadata(name, "1.0").encode()),
+        (f"{name}-1.0/setup.py", b"# nothing\n"),
+    ]
+
+
+def test_each_sdist_shape_gives_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = _sdist_members()
+    sdist = "demo-1.0.tar.gz"
+    shapes = {
+        "good": _tar_gz(tmp_path / "a" / sdist, good),
+        "trailing": _tar_gz(tmp_path / "b" / sdist, good, tail=b"junk"),
+        "nul-padding": _tar_gz(tmp_path / "c" / sdist, good, tail=bytes(100)),
+        "escaping": _tar_gz(tmp_path / "d" / sdist, [*good, ("../x", b"")]),
+        "two-tops": _tar_gz(tmp_path / "e" / sdist, [*good, ("other/x", b"")]),
+        "no-pkg-info": _tar_gz(tmp_path / "f" / sdist, good[1:]),
+        "second-stream": _tar_gz(tmp_path / "g" / sdist, good, tail=gzip.compress(b"x")),
+        "big": _tar_gz(tmp_path / "h" / sdist, [*good, ("demo-1.0/zeros", bytes(9 << 20))]),
+    }
+    data = shapes["good"].read_bytes()
+    (tmp_path / "i").mkdir()
+    (tmp_path / "i" / sdist).write_bytes(data[: len(data) // 2])
+    shapes["truncated"] = tmp_path / "i" / sdist
+    for name, path in shapes.items():
+        fast, full = _both_tar(path, monkeypatch)
+        assert fast == full, name
+    assert _outcome(shapes["good"])[0] == "ok"
+    with shapes["good"].open("rb") as fh:
+        assert _archives._inflate_small(fh) is not None  # the fast path answers for it
+    assert _outcome(shapes["trailing"])[0] == "refused"
+
+
+def test_every_single_byte_corruption_of_an_sdist_gives_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _tar_gz(tmp_path / "demo-1.0.tar.gz", _sdist_members())
+    original = source.read_bytes()
+    target = tmp_path / "t" / source.name
+    target.parent.mkdir()
+    differ = []
+    for offset in range(len(original)):
+        corrupt = bytearray(original)
+        corrupt[offset] ^= 0x01
+        target.write_bytes(bytes(corrupt))
+        fast, full = _both_tar(target, monkeypatch)
+        if fast != full:
+            differ.append((offset, fast, full))
     assert not differ, differ[:3]

@@ -760,6 +760,7 @@ def _validation_problems(raw: RawMetadata, path: str) -> list[Finding]:
     return []
 
 
+@functools.lru_cache(maxsize=64)
 def _version_at_least(value: str, minimum: str) -> bool:
     try:
         return Version(value) >= Version(minimum)

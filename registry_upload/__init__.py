@@ -58,6 +58,16 @@ if TYPE_CHECKING:
         UploadFailedError as UploadFailedError,
         UploadInterrupted as UploadInterrupted,
     )
+    from .publish import (
+        DestinationKind as DestinationKind,
+        DestinationReport as DestinationReport,
+        DestinationStatus as DestinationStatus,
+        Publisher as Publisher,
+        PublishFailedError as PublishFailedError,
+        PublishInterrupted as PublishInterrupted,
+        PublishReport as PublishReport,
+        VerifyPolicy as VerifyPolicy,
+    )
     from .registries import (
         Profile as Profile,
         Registry as Registry,
@@ -131,6 +141,17 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UploadError",
         "UploadFailedError",
         "UploadInterrupted",
+    ),
+    # ``publish()`` itself stays in registry_upload.publish: the name is the module's.
+    "publish": (
+        "DestinationKind",
+        "DestinationReport",
+        "DestinationStatus",
+        "PublishFailedError",
+        "PublishInterrupted",
+        "PublishReport",
+        "Publisher",
+        "VerifyPolicy",
     ),
     "registries": (
         "Profile",

@@ -213,25 +213,22 @@ class FileUpload:
                 on_progress=self._progress if self._emit_to is not None else None,
             )
         except TransportError as exc:
-            return self._no_answer(exc, body)
+            return self._no_answer(exc)
         self.bytes_sent = sent.bytes_sent
         self.session.learn(sent.response)
         if 200 <= sent.response.status < 300:
             return self._uploaded(sent)
         return self._refused(sent, job_token=creds is not None and _is_job_token(creds.kind))
 
-    def _no_answer(self, exc: TransportError, body: MultipartBody) -> FileResult | _Retry:
-        error = _with_path(exc, str(self.dist.path))
-        self.bytes_sent = int(getattr(exc, "bytes_sent", 0) or 0) or (
-            body.length if exc.body_sent else self.bytes_sent
-        )
+    def _no_answer(self, exc: TransportError) -> FileResult | _Retry:
+        self.bytes_sent = exc.bytes_sent  # the transport's error names the file already
         if not exc.retryable:
-            return self._failed(error)
+            return self._failed(exc)
         if exc.body_sent:
             verified = self._verify()
             if verified is not None:
                 return verified
-        return _Retry(error)
+        return _Retry(exc)
 
     def _uploaded(self, sent: SendResult) -> FileResult:
         return self._result(
@@ -397,10 +394,3 @@ class FileUpload:
 
 def _is_job_token(kind: CredentialKind) -> bool:
     return kind is CredentialKind.GITLAB_JOB_TOKEN
-
-
-def _with_path(exc: TransportError, path: str) -> TransportError:
-    """The transport's error, naming the file (transport errors know only the URL)."""
-    if exc.path is None:
-        exc.path = path
-    return exc

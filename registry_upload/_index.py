@@ -24,6 +24,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: The largest project page read (PyPI's biggest JSON pages are a few MiB).
+INDEX_PAGE_LIMIT = 16 << 20
+
 #: filename -> sha256 hex (or None when the index gives no hash)
 IndexFiles = dict[str, str | None]
 
@@ -89,9 +92,16 @@ def lookup_project_files(
     if authorization:
         headers["Authorization"] = authorization
     try:
-        response = transport.get(url, headers=headers)
+        response = transport.get(url, headers=headers, max_body=INDEX_PAGE_LIMIT)
     except TransportError as exc:
         return IndexLookup(url, None, problem=f"cannot read the index at {url}: {exc.message}")
+    if response.truncated:  # a cut page could omit the very file asked about
+        return IndexLookup(
+            url,
+            None,
+            status=response.status,
+            problem=f"the index page {url} is larger than {INDEX_PAGE_LIMIT} bytes",
+        )
     if response.status == 404:
         return IndexLookup(url, {}, status=404)
     if response.status != 200:

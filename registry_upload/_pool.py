@@ -70,8 +70,8 @@ class Pool:
         """Run ``work(i)`` for each index in ``order``; results come back by index."""
         state = PoolRun(results=[None] * (max(order, default=-1) + 1))
         pending = iter(order)
-        self._spawn(lambda: self._work(state, pending, work, halt_reason), len(order))
         try:
+            self._spawn(lambda: self._work(state, pending, work, halt_reason), len(order))
             self._join(None)
         except KeyboardInterrupt:
             state.interrupted = True

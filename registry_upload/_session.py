@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from .credentials import CredentialChain, Credentials, Resolution, Target
 from .errors import InsecureTransportError, TransportError
-from .registries import Profile, recognise
+from .registries import Profile, recognise, recognise_answer
 from .repository import Repository, is_secure_url, origin_of
 from .transport import Response, Transport
 
@@ -70,6 +70,7 @@ class Session:
         self._resolved = False
         self._profile = recognise(repository.url)
         self._probed = False
+        self._learned = False
         self._index_cache: dict[str, IndexFiles | None] = {}
 
     # -- the registry ----------------------------------------------------------
@@ -79,9 +80,11 @@ class Session:
         return self._profile
 
     def learn(self, response: Response) -> Profile:
-        """Refine an unrecognised registry from an answer's headers and body."""
-        if self._profile.id == "unknown":
-            found = recognise(self.repository.url, response.headers, response.text())
+        """Refine an unrecognised registry from the first answer's headers and body
+        (one look: a registry that does not give itself away there will not later)."""
+        if self._profile.id == "unknown" and not self._learned:
+            self._learned = True
+            found = recognise_answer(response.headers, response.text())
             with self._lock:
                 if self._profile.id == "unknown":
                     self._profile = found
@@ -104,7 +107,11 @@ class Session:
         except TransportError as exc:
             logger.debug("probe of %s failed: %s", self.repository.url, exc.message)
             return self._profile
-        return self.learn(page)
+        found = recognise_answer(page.headers, page.text())
+        with self._lock:
+            if self._profile.id == "unknown":
+                self._profile = found
+        return self._profile
 
     # -- credentials -----------------------------------------------------------
 

@@ -49,12 +49,17 @@ class VerifyStatus(str, enum.Enum):
 @dataclass(frozen=True, slots=True)
 class VerifyPolicy:
     """How long and how often to poll: ``initial_delay`` seconds after the first poll,
-    multiplied by ``factor`` each time up to ``max_delay``, for at most ``timeout``."""
+    multiplied by ``factor`` each time up to ``max_delay``, for at most ``timeout``.
+
+    ``sleep`` and ``clock`` are how the wait is spent and measured (swap in a
+    fake clock to observe the polls without waiting)."""
 
     timeout: float = 60.0
     initial_delay: float = 1.0
     max_delay: float = 10.0
     factor: float = 2.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.timeout < 0 or self.initial_delay <= 0 or self.max_delay <= 0:
@@ -159,18 +164,24 @@ def verify_listed(
     *,
     authorization: str | None = None,
     policy: VerifyPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+    since: float | None = None,
 ) -> VerifyOutcome:
     """Poll ``index_url`` until ``filename`` is listed under ``project`` with ``sha256``.
 
     ``authorization`` is sent as the ``Authorization`` header of every poll
     (for private indexes); the caller decides whether this index may see it.
     Never raises for network or index failures: they end as ``not-listed``.
+    ``sleep``/``clock`` default to the policy's.  ``since`` is the ``clock()``
+    time the wait began (default: now): the files of one upload share one wait.
+    The page is always read at least once.
     """
     policy = policy or VerifyPolicy()
+    sleep = sleep or policy.sleep
+    clock = clock or policy.clock
     poller = _Poller(transport, index_url, project, filename, sha256.lower(), authorization)
-    start = clock()
+    start = clock() if since is None else since
     delay = policy.initial_delay
     while True:
         status = poller.poll()

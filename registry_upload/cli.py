@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ._cli_publish import add_publish_arguments, run_publish, use_single_destination, wants_publish
 from ._version import __version__
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -33,6 +34,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="registry-upload",
@@ -44,8 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("upload", help="upload distributions")
     up.add_argument("files", nargs="+", help="files, directories (e.g. dist/) or globs")
-    up.add_argument("-r", "--repository", help="a repository name from .pypirc")
-    up.add_argument("--repository-url", help="the upload URL (default: PyPI)")
+    add_publish_arguments(up)  # -r/--repository, --repository-url (repeatable), publishing
     up.add_argument("-u", "--username")
     up.add_argument("-p", "--password", help="password or API token (prefer the environment)")
     up.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
@@ -62,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--attempts", type=_positive_int, default=None, help="tries per file (default 4)"
+    )
+    up.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="the most one attempt (connect, send, answer) may take "
+        "(default: grows with the file size)",
     )
     up.add_argument("--dry-run", action="store_true", help="inspect and resolve credentials only")
     up.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
@@ -218,6 +236,9 @@ def _cmd_upload(args: argparse.Namespace) -> int:
     from .transport import TransportOptions
     from .uploader import DEFAULT_JOBS, Uploader
 
+    if wants_publish(args):  # several destinations, a static index, or --verify
+        return run_publish(args)
+    use_single_destination(args)
     files = _collect_files(args.files)
     if files is None:
         return EXIT_USAGE
@@ -240,6 +261,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
             jobs=args.jobs or DEFAULT_JOBS,
             retry=retry,
             transport=options,
+            timeout=args.timeout,
             allow_insecure=args.allow_insecure,
             blake2=args.blake2,
             comment=args.comment,

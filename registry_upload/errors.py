@@ -257,7 +257,11 @@ class TransportError(UploadError):
     ``retryable`` says whether trying again could help (a reset may, a TLS
     verification failure will not); ``body_sent`` whether the whole upload
     body had gone out, which makes the outcome ambiguous: the registry may
-    have stored the file.
+    have stored the file.  ``bytes_sent`` is how much of the body went out
+    before the attempt ended, and ``connected`` is false when no connection
+    to the registry (or its proxy) was ever made: refused, unresolvable,
+    unreachable within the connect timeout, or failed in the TLS handshake;
+    a batch may stop early then, as every other file would fail the same way.
     """
 
     def __init__(
@@ -266,11 +270,15 @@ class TransportError(UploadError):
         *,
         retryable: bool = False,
         body_sent: bool = False,
+        bytes_sent: int = 0,
+        connected: bool = True,
         **fields: Any,
     ) -> None:
         super().__init__(message, **fields)
         self.retryable = retryable
         self.body_sent = body_sent
+        self.bytes_sent = bytes_sent
+        self.connected = connected
 
 
 class RedirectError(UploadError):

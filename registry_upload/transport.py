@@ -11,27 +11,27 @@ This module knows nothing about registries' wording; see ``diagnostics``.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import io
 import logging
 import os
+import socket
+import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import urllib3
 from urllib3._version import __version__ as _urllib3_version
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NewConnectionError,
-    ProtocolError,
-    ProxyError,
-    ReadTimeoutError,
-    SSLError,
-)
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, SSLError
+from urllib3.util import parse_url
+from urllib3.util.wait import wait_for_read
 
 from ._hashing import CHUNK_SIZE, Digests, StreamHasher
 from ._version import __version__
@@ -53,6 +53,14 @@ DEFAULT_USER_AGENT = (
 )
 # Responses are diagnostics, not downloads: keep at most this much of a body.
 _MAX_BODY = 1 << 20
+# Once an answer's headers are in, its body gets at most this long.
+_BODY_TIME = 30.0
+# The automatic per-attempt deadline assumes the link moves at least this many bytes/s.
+_MIN_RATE = 32 << 10
+# Large bodies are sent in slices of this size, with a look for an early answer between two.
+_SLICE = 128 << 10
+# Interim (1xx) response heads longer than this are treated as a broken answer.
+_MAX_HEAD = 64 << 10
 
 ProgressCallback = Callable[[int, int], None]
 # Files up to this size are sent as one buffer.
@@ -68,7 +76,24 @@ class TransportOptions:
     ``proxy``: ``None`` reads ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``;
     ``""`` disables proxies; a URL forces one.
     ``read_timeout`` is how long to wait for the registry's answer after the
-    body is sent (large files take registries a while to process).
+    body is sent (large files take registries a while to process), and for
+    any single read or write to make progress.
+
+    ``timeout`` is the overall deadline of one attempt, in seconds: connect,
+    send the body, and read the answer.  When it passes, the connection is
+    cut and the attempt fails with a ``TransportError`` (which the retry
+    policy may retry).  ``None`` (the default) scales it with the body:
+    ``connect_timeout + read_timeout + size / 32 KiB/s``, so a silent server
+    costs about what the read timeout costs, and a multi-GB upload is never
+    cut on a link faster than 256 kbit/s.  Whatever the deadline, reading a
+    response body (a diagnostic, at most 1 MiB is kept) takes at most 30 s.
+
+    ``expect_threshold``: bodies larger than this are sent with
+    ``Expect: 100-continue``, so a registry that refuses the request from its
+    headers (bad credentials, no such project) does so before the body goes
+    out; ``None`` never sends it.  ``expect_wait`` is how long to wait for
+    ``100 Continue`` before sending anyway; a host that never sends it is
+    remembered, and later uploads to it do not wait.
     """
 
     ca_cert: str | None = None
@@ -79,17 +104,32 @@ class TransportOptions:
     proxy: str | None = None
     pool_size: int = 8
     user_agent: str = DEFAULT_USER_AGENT
+    timeout: float | None = None
+    expect_threshold: int | None = 1 << 20
+    expect_wait: float = 1.0
+
+    def deadline(self, body_length: int = 0) -> float:
+        """The overall deadline, in seconds, of one request carrying ``body_length`` bytes."""
+        if self.timeout is not None:
+            return self.timeout
+        return self.connect_timeout + self.read_timeout + body_length / _MIN_RATE
 
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A registry's answer, with at most 1 MiB of its body."""
+    """A registry's answer, with at most 1 MiB of its body.
+
+    ``truncated`` is true when the body was cut: longer than the cap, slower
+    than its deadline, or broken off; the connection is then closed, never
+    drained.
+    """
 
     status: int
     reason: str
     headers: Mapping[str, str] = field(repr=False)
     body: bytes = field(repr=False)
     url: str = ""
+    truncated: bool = False
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -113,7 +153,7 @@ class MultipartBody:
         path: str | os.PathLike[str],
         filename: str,
         size: int,
-        blake2: bool = True,
+        blake2: bool = False,
         md5: bool = False,
     ) -> None:
         self.boundary = "registry-upload-" + os.urandom(16).hex()
@@ -240,13 +280,24 @@ def _quote(value: str) -> str:
 
 
 class Transport:
-    """A urllib3 pool shared by every upload of a batch (thread-safe)."""
+    """A urllib3 pool shared by every upload of a batch (thread-safe).
+
+    urllib3 provides the pooled connections (TLS, client certificates,
+    proxies and CONNECT tunnels); the exchange on each connection is driven
+    here, so that every attempt has an overall deadline, response bodies are
+    read under a cap and a deadline (and the connection closed, never
+    drained, when they are not read to the end), and large uploads can use
+    ``Expect: 100-continue`` and stop as soon as the registry answers early.
+    """
 
     def __init__(self, options: TransportOptions | None = None) -> None:
         self.options = options or TransportOptions()
         self._managers: dict[str | None, urllib3.PoolManager] = {}
         self._proxy_cache: dict[tuple[str, str], str | None] = {}
         self._lock = threading.Lock()
+        self._watchdog = _Watchdog()
+        # Origins that never sent "100 Continue" or refused Expect (417): no Expect for them.
+        self._no_expect: set[tuple[str, str, int | None]] = set()
 
     # -- pools -------------------------------------------------------------
 
@@ -290,10 +341,17 @@ class Transport:
         return manager
 
     def close(self) -> None:
+        """Close every connection, cutting those in use: their requests fail at once.
+
+        Safe to call from another thread (to abort the uploads in flight); the
+        transport can still be used afterwards, with new connections.
+        """
         with self._lock:
             for manager in self._managers.values():
                 manager.clear()
             self._managers.clear()
+        self._watchdog.cut_all()
+        self._watchdog.stop()
 
     def __enter__(self) -> Transport:
         return self
@@ -311,90 +369,551 @@ class Transport:
         authorization: str | None,
         on_progress: ProgressCallback | None = None,
     ) -> SendResult:
-        """Send one multipart upload; raise TransportError when no answer came."""
+        """Send one multipart upload; raise TransportError when no answer came.
+
+        Bodies above ``expect_threshold`` go with ``Expect: 100-continue``; a
+        final answer instead of ``100 Continue`` (401, 403, 404, 413, ...) is
+        returned with the body unsent.  An answer that arrives while the body
+        is going out stops the sending.  Nothing is retried here.
+        """
         headers = {
             "Content-Type": body.content_type,
-            "Content-Length": str(body.length),
             "User-Agent": self.options.user_agent,
             "Accept": "application/json, text/plain;q=0.9, */*;q=0.5",
         }
         if authorization:
             headers["Authorization"] = authorization
-        state = _SendState()
-        try:
-            raw = self._manager(url).urlopen(
-                "POST",
+        origin = _origin(url)
+        expect = self._expects(origin, body.length)
+        deadline = _Deadline(self.options.deadline(body.length))
+        while True:
+            state = _SendState()
+            exchange = _Exchange(
                 url,
-                body=body.chunks(state, on_progress),
-                headers=headers,
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                chunked=False,
+                "POST",
+                headers,
+                partial(body.chunks, state, on_progress),
+                body.length,
+                path=str(body.path),
             )
-        except TransportError:
-            raise
-        except HTTPError as exc:
-            raise _transport_error(exc, url, body_sent=state.complete) from None
-        answered = time.monotonic()
-        response = self._read(raw, url, body_sent=state.complete)
-        digests = state.digests
-        if digests is None:  # the server answered before the file was read at all
-            digests = Digests(sha256="")
-        waited = answered - state.completed_at if state.complete else 0.0
+            self._run(exchange, deadline, expect=expect)
+            if not (expect and exchange.status == 417 and exchange.sent == 0):
+                break
+            logger.debug("%s refused Expect: 100-continue; sending again without it", url)
+            self._no_expect.add(origin)
+            expect = False
+        if exchange.expect_unanswered:
+            logger.debug("%s sent no 100 Continue; later uploads will not wait", url)
+            self._no_expect.add(origin)
+        response = exchange.response
+        assert response is not None
+        digests = state.digests or Digests(sha256="")  # no digests: answered before the file
+        waited = exchange.answered_at - state.completed_at if state.complete else 0.0
         return SendResult(
-            response=response, bytes_sent=state.sent, digests=digests, response_time=waited
+            response=response,
+            bytes_sent=exchange.sent,
+            digests=digests,
+            response_time=max(0.0, waited),
         )
 
-    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
-        return self._request("GET", url, headers=headers or {}, redirect=True)
+    def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, max_body: int = _MAX_BODY
+    ) -> Response:
+        """GET ``url`` (redirects are returned, not followed)."""
+        return self._small("GET", url, headers or {}, None, max_body)
 
     def post_json(self, url: str, payload: bytes, *, headers: Mapping[str, str]) -> Response:
         json_headers = {"Content-Type": "application/json", **headers}
-        return self._request("POST", url, body=payload, headers=json_headers, redirect=False)
+        return self._small("POST", url, json_headers, payload, _MAX_BODY)
 
-    def _request(
+    def _small(
         self,
         method: str,
         url: str,
-        *,
         headers: Mapping[str, str],
-        redirect: bool,
-        body: bytes | None = None,
+        payload: bytes | None,
+        max_body: int,
     ) -> Response:
         """A small request whose body is in memory (index pages, token exchange)."""
         all_headers = {"User-Agent": self.options.user_agent, **headers}
-        try:
-            raw = self._manager(url).urlopen(
-                method,
-                url,
-                body=body,
-                headers=all_headers,
-                redirect=redirect,
-                retries=False,
-                preload_content=False,
-            )
-        except HTTPError as exc:
-            raise _transport_error(exc, url, body_sent=False) from None
-        return self._read(raw, url, body_sent=False)
+        length = len(payload) if payload is not None else None
+        chunks = (lambda: iter((payload,))) if payload else None
+        exchange = _Exchange(url, method, all_headers, chunks, length, max_body=max_body)
+        self._run(exchange, _Deadline(self.options.deadline(length or 0)), expect=False)
+        assert exchange.response is not None
+        return exchange.response
 
-    @staticmethod
-    def _read(raw: urllib3.BaseHTTPResponse, url: str, *, body_sent: bool) -> Response:
+    def _expects(self, origin: tuple[str, str, int | None], length: int) -> bool:
+        threshold = self.options.expect_threshold
+        return threshold is not None and length > threshold and origin not in self._no_expect
+
+    # -- one exchange on one pooled connection -------------------------------
+
+    def _run(self, ex: _Exchange, deadline: _Deadline, *, expect: bool) -> None:
+        """Connect, send, read the answer into ``ex.response``; TransportError otherwise."""
+        manager = self._manager(ex.url)
+        u = parse_url(ex.url)
+        pool = manager.connection_from_host(u.host or "", port=u.port, scheme=u.scheme or "http")
         try:
-            body = raw.read(_MAX_BODY, decode_content=True)
-            raw.drain_conn()
-        except HTTPError as exc:
-            raise _transport_error(exc, url, body_sent=body_sent) from None
+            conn: Any = pool._get_conn()
+        except HTTPError as exc:  # the pool was closed under us (an abort)
+            raise TransportError(
+                f"the connection to {ex.url} was closed: {exc}",
+                url=ex.url,
+                path=ex.path,
+                retryable=False,
+            ) from None
+        reusable = False
+        try:
+            proxied = isinstance(manager, urllib3.ProxyManager)
+            self._connect(pool, conn, ex, deadline, tunnel=proxied and u.scheme == "https")
+            target = u.request_uri
+            extra: dict[str, str] = {}
+            if proxied and u.scheme != "https":  # plain http via a proxy: absolute-form target
+                target = u._replace(fragment=None).url
+                extra = dict(getattr(manager, "proxy_headers", {}))
+            head = _request_head(ex, target, u.netloc or "", extra, expect=expect)
+            sock = conn.sock
+            assert sock is not None
+            key = self._watchdog.arm(sock, deadline.at)
+            try:
+                reusable = self._exchange(sock, ex, head, deadline, expect=expect)
+            finally:
+                self._watchdog.disarm(key)
         finally:
-            raw.release_conn()
-        headers = {k.lower(): v for k, v in raw.headers.items()}
-        return Response(
+            if not reusable:
+                conn.close()
+            pool._put_conn(conn)
+
+    def _connect(
+        self,
+        pool: Any,
+        conn: Any,
+        ex: _Exchange,
+        deadline: _Deadline,
+        *,
+        tunnel: bool,
+    ) -> None:
+        if not conn.is_closed:
+            return  # a kept-alive connection from an earlier request
+        conn.timeout = deadline.cap(self.options.connect_timeout)
+        try:
+            if tunnel:
+                pool._prepare_proxy(conn)  # CONNECT through the proxy, then TLS
+            else:
+                conn.connect()
+        except (OSError, HTTPError, ValueError, http.client.HTTPException) as exc:
+            raise _connect_error(exc, ex, proxied=pool.proxy is not None) from None
+
+    def _exchange(
+        self,
+        sock: socket.socket,
+        ex: _Exchange,
+        head: bytes,
+        deadline: _Deadline,
+        *,
+        expect: bool,
+    ) -> bool:
+        """Send and read; True when the connection may serve another request."""
+        o = self.options
+        early = b""
+        try:
+            sock.settimeout(deadline.cap(o.read_timeout))
+            sock.sendall(head)
+            if expect:
+                early = self._await_continue(sock, ex, deadline)
+            if not early and ex.chunks is not None:
+                early = self._send_body(sock, ex, deadline)
+        except (OSError, ValueError) as exc:
+            # A registry may answer and close while the body is going out: look for it.
+            early = _salvage(sock)
+            if not early:
+                raise self._broken(exc, ex, deadline, sending=True) from None
+        try:
+            sock.settimeout(deadline.cap(o.read_timeout))
+            raw = http.client.HTTPResponse(
+                cast(socket.socket, _PrefixedSocket(early, sock)), method=ex.method
+            )
+            raw.begin()
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            raise self._broken(exc, ex, deadline, sending=False) from None
+        ex.answered_at = time.monotonic()
+        body, complete = self._read_body(raw, sock, deadline, ex.max_body)
+        ex.response = Response(
             status=raw.status,
             reason=raw.reason or "",
-            headers=headers,
-            body=body or b"",
-            url=url,
+            headers={k.lower(): v for k, v in raw.getheaders()},
+            body=body,
+            url=ex.url,
+            truncated=not complete,
         )
+        finished = ex.chunks is None or ex.sent == ex.length
+        return complete and finished and not raw.will_close and not deadline.expired
+
+    def _await_continue(self, sock: socket.socket, ex: _Exchange, deadline: _Deadline) -> bytes:
+        """After the headers of an Expect request: b"" to send the body, else a final answer."""
+        wait = min(self.options.expect_wait, max(0.0, deadline.left()))
+        while True:
+            first = _poll(sock, wait)
+            if first is None:
+                ex.expect_unanswered = True
+                return b""
+            if not first:
+                raise ConnectionResetError("the server closed the connection without answering")
+            interim = _read_head(sock, first, deadline)
+            if not _is_interim(interim):
+                return interim
+            if interim.split(b" ", 2)[1:2] == [b"100"]:
+                return b""
+            wait = max(0.0, deadline.left())  # 102/103: keep waiting for 100 or the answer
+
+    def _send_body(self, sock: socket.socket, ex: _Exchange, deadline: _Deadline) -> bytes:
+        """Send the body, watching for an early answer; returns it (b"" when none came).
+
+        A small body is one write.  A large one goes in slices, and between
+        two slices a readable socket means the registry has answered (a 401
+        from the headers, say): sending stops there.
+        """
+        assert ex.chunks is not None
+        length = ex.length or 0
+        step = _SLICE if length > _ONE_PIECE else max(1, length)
+        chunks = ex.chunks()
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk)
+                for start in range(0, len(view), step):
+                    piece = view[start : start + step]
+                    sock.settimeout(deadline.cap(self.options.read_timeout))
+                    sock.sendall(piece)
+                    ex.sent += len(piece)
+                    early = _early_answer(sock, deadline) if ex.sent < length else b""
+                    if early:
+                        logger.debug(
+                            "%s answered after %d of %d bytes; stopped sending",
+                            ex.url,
+                            ex.sent,
+                            length,
+                        )
+                        return early
+        finally:
+            if isinstance(chunks, Generator):
+                chunks.close()
+        return b""
+
+    def _read_body(
+        self,
+        raw: http.client.HTTPResponse,
+        sock: socket.socket,
+        deadline: _Deadline,
+        cap: int,
+    ) -> tuple[bytes, bool]:
+        """At most ``cap`` bytes within the body deadline; (body, read to its end)."""
+        until = _Deadline(min(_BODY_TIME, max(0.0, deadline.left())))
+        body = bytearray()
+        try:
+            while not _done(raw):
+                if until.expired or len(body) > cap:
+                    return bytes(body[:cap]), False
+                sock.settimeout(until.cap(self.options.read_timeout))
+                piece = raw.read1(min(64 << 10, cap + 1 - len(body)))
+                if not piece:
+                    break
+                body += piece
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            logger.debug("reading the answer from %s broke off: %s", raw, exc)
+            return bytes(body[:cap]), False
+        return bytes(body[:cap]), len(body) <= cap and _done(raw)
+
+    def _broken(
+        self, exc: BaseException, ex: _Exchange, deadline: _Deadline, *, sending: bool
+    ) -> TransportError:
+        """The connection failed after it was made: while sending, or awaiting the answer."""
+        body_sent = ex.chunks is not None and ex.sent == ex.length
+        if deadline.expired:
+            message = f"no complete answer from {ex.url} within the {deadline.seconds:g} s deadline"
+            hint = "The registry or the network is too slow; raise --timeout."
+        elif isinstance(exc, TimeoutError) and not sending:
+            message = f"no answer from {ex.url} within the read timeout"
+            hint = "The registry may still be processing a large file; raise the read timeout."
+        elif isinstance(exc, TimeoutError):
+            message = f"sending to {ex.url} stalled beyond the read timeout"
+            hint = "The registry stopped reading the upload."
+        else:
+            stage = "while sending" if sending and not body_sent else "before answering"
+            message = f"connection to {ex.url} broke {stage}: {_describe(exc)}"
+            hint = "The network or the registry dropped the connection."
+        return TransportError(
+            message,
+            url=ex.url,
+            path=ex.path,
+            hint=hint,
+            retryable=True,
+            body_sent=body_sent,
+            bytes_sent=ex.sent,
+            connected=True,
+        )
+
+
+# -- the pieces of an exchange -------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Exchange:
+    """One request and what became of it."""
+
+    url: str
+    method: str
+    headers: Mapping[str, str]
+    chunks: Callable[[], Iterator[bytes]] | None
+    length: int | None
+    max_body: int = _MAX_BODY
+    path: str | None = None  # the file being uploaded, named in errors
+    sent: int = 0
+    expect_unanswered: bool = False
+    answered_at: float = 0.0
+    response: Response | None = None
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status if self.response is not None else None
+
+
+class _Deadline:
+    __slots__ = ("at", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    @property
+    def expired(self) -> bool:
+        return self.left() <= 0
+
+    def cap(self, seconds: float) -> float:
+        """``seconds``, or what is left of the deadline when that is less (never 0)."""
+        return max(0.001, min(seconds, self.left()))
+
+
+class _Watchdog:
+    """Cuts connections whose deadline has passed (one thread, only while some are armed).
+
+    Per-operation socket timeouts bound each read; this bounds the whole
+    exchange, so a server trickling its status line or chunk sizes cannot
+    hold an attempt beyond its deadline.
+    """
+
+    _IDLE = 5.0
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, socket.socket]] = {}
+        self._next = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def arm(self, sock: socket.socket, at: float) -> int:
+        with self._cond:
+            self._next += 1
+            self._armed[self._next] = (at, sock)
+            self._stopping = False
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="registry-upload-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+            return self._next
+
+    def disarm(self, key: int) -> None:
+        with self._cond:
+            self._armed.pop(key, None)
+
+    def cut_all(self) -> None:
+        """Cut every armed connection now (an abort)."""
+        with self._cond:
+            armed = list(self._armed.values())
+            self._armed.clear()
+        for _, sock in armed:
+            _cut(sock)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2.0)
+
+    def _run(self) -> None:
+        with self._cond:
+            try:
+                while not self._stopping:
+                    now = time.monotonic()
+                    for key, (at, sock) in list(self._armed.items()):
+                        if at <= now:
+                            del self._armed[key]
+                            _cut(sock)
+                    if self._armed:
+                        self._cond.wait(min(at for at, _ in self._armed.values()) - now)
+                    elif not self._cond.wait(self._IDLE) and not self._armed:
+                        return
+            finally:
+                self._thread = None
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _PrefixedSocket:
+    """What ``http.client.HTTPResponse`` reads from: bytes already read, then the socket."""
+
+    def __init__(self, prefix: bytes, sock: socket.socket) -> None:
+        self._raw = _PrefixedRaw(prefix, sock)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(self._raw)
+
+
+class _PrefixedRaw(io.RawIOBase):
+    def __init__(self, prefix: bytes, sock: socket.socket) -> None:
+        self._prefix = prefix
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        return self._sock.recv_into(buffer)
+
+
+def _done(raw: http.client.HTTPResponse) -> bool:
+    """Whether the whole body has been read: all it declared, the last chunk, or up to EOF."""
+    if raw.length is not None:
+        return raw.length == 0
+    return raw.isclosed()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port)
+
+
+def _request_head(
+    ex: _Exchange, target: str, netloc: str, extra: Mapping[str, str], *, expect: bool
+) -> bytes:
+    host = netloc.rpartition("@")[2]
+    lines = [f"{ex.method} {target} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+    for name, value in {**extra, **ex.headers}.items():
+        if name.lower() in ("host", "content-length", "expect", "accept-encoding"):
+            continue
+        if any(c in name + value for c in "\r\n\0"):
+            raise TransportError(
+                f"header {name!r} contains a line break",
+                url=ex.url,
+                path=ex.path,
+                hint="Remove control characters from credentials and options.",
+            )
+        lines.append(f"{name}: {value}")
+    if ex.length is not None:
+        lines.append(f"Content-Length: {ex.length}")
+    if expect:
+        lines.append("Expect: 100-continue")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    try:  # poll() where there is one: select() fails on descriptors above 1023
+        return wait_for_read(sock, timeout=max(0.0, timeout))
+    except (OSError, ValueError):
+        return True  # let the read report the problem
+
+
+def _poll(sock: socket.socket, timeout: float) -> bytes | None:
+    """The first byte of an answer if one arrives within ``timeout``; b"" if the peer closed.
+
+    TLS records that carry no data (session tickets) make the socket readable
+    without an answer: those are read and ignored.
+    """
+    until = time.monotonic() + timeout
+    while _readable(sock, until - time.monotonic()):
+        previous = sock.gettimeout()
+        sock.settimeout(0.0)
+        try:
+            return sock.recv(1)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            if time.monotonic() >= until:
+                return None
+        finally:
+            sock.settimeout(previous)
+    return None
+
+
+def _early_answer(sock: socket.socket, deadline: _Deadline) -> bytes:
+    """Between two chunks: a final answer if the server sent one (b"" otherwise)."""
+    while True:
+        first = _poll(sock, 0.0)
+        if first is None:
+            return b""
+        if not first:
+            raise ConnectionResetError("the server closed the connection")
+        head = _read_head(sock, first, deadline)
+        if not _is_interim(head):
+            return head
+
+
+def _salvage(sock: socket.socket) -> bytes:
+    """After a failed send: whatever answer is already waiting (b"" if none)."""
+    try:
+        first = _poll(sock, 0.05)
+    except (OSError, ValueError):
+        return b""
+    if not first:
+        return b""
+    try:
+        sock.settimeout(0.5)
+        return first + sock.recv(_MAX_HEAD)
+    except (OSError, ValueError):
+        return first
+
+
+def _read_head(sock: socket.socket, first: bytes, deadline: _Deadline) -> bytes:
+    """The rest of a response head (status line and headers), byte by byte.
+
+    Byte by byte so nothing beyond the head is consumed; only interim
+    answers and early verdicts are read this way, a few hundred bytes.
+    """
+    head = bytearray(first)
+    while not head.endswith(b"\r\n\r\n") and not head.endswith(b"\n\n"):
+        if len(head) > _MAX_HEAD:
+            raise ConnectionError("the server sent an oversized interim answer")
+        sock.settimeout(deadline.cap(30.0))
+        byte = sock.recv(1)
+        if not byte:
+            break  # closed after (part of) a head: let the parser judge it
+        head += byte
+    return bytes(head)
+
+
+def _is_interim(head: bytes) -> bool:
+    parts = head.split(b" ", 2)
+    return len(parts) > 1 and parts[1][:1] == b"1" and len(parts[1]) == 3
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 200 else text[:200] + "..."
 
 
 def proxy_from_environment(scheme: str, host: str, port: int | None = None) -> str | None:
@@ -437,30 +956,12 @@ def _redact_url(url: str) -> str:
     return url
 
 
-# (exception class, message, hint, retryable, may have reached the registry),
-# first match wins; NewConnectionError subclasses ConnectTimeoutError, so it
-# comes first.  ``{url}`` and ``{inner}`` are filled in.
-_TRANSPORT_RULES: tuple[tuple[type[Exception], str, str, bool, bool], ...] = (
-    (ProxyError, "proxy error for {url}: {inner}",
-     "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY.", True, False),
-    (NewConnectionError, "cannot connect to {url}: {inner}",
-     "Check the repository URL, and that the registry is running.", True, False),
-    (ConnectTimeoutError, "timed out connecting to {url}",
-     "Is the host reachable?", True, False),
-    (ReadTimeoutError, "no answer from {url} within the read timeout",
-     "The registry may still be processing a large file; raise the read timeout.", True, True),
-    (ProtocolError, "connection to {url} broke: {inner}",
-     "The network or the registry dropped the connection.", True, True),
-)  # fmt: skip
-
-
-def _transport_error(exc: HTTPError, url: str, *, body_sent: bool) -> TransportError:
-    """Turn a urllib3 exception into a TransportError with a useful hint."""
-    inner: BaseException = exc
+def _connect_error(exc: BaseException, ex: _Exchange, *, proxied: bool) -> TransportError:
+    """No connection was made: refused, unresolvable, timed out, TLS or proxy failure."""
+    url = ex.url
     reason = getattr(exc, "reason", None)
-    if isinstance(reason, BaseException):
-        inner = reason
-    if isinstance(exc, SSLError) or isinstance(inner, SSLError):
+    inner = reason if isinstance(reason, BaseException) else exc
+    if isinstance(exc, ssl.SSLError | SSLError) or isinstance(inner, ssl.SSLError):
         detail = str(inner)
         hint = (
             "TLS verification failed. If the registry uses a private CA, pass its bundle "
@@ -469,15 +970,25 @@ def _transport_error(exc: HTTPError, url: str, *, body_sent: bool) -> TransportE
             else "Check the URL's scheme and the registry's TLS setup."
         )
         return TransportError(
-            f"TLS error talking to {url}: {detail}", url=url, hint=hint, retryable=False
+            f"TLS error talking to {url}: {detail}",
+            url=url,
+            path=ex.path,
+            hint=hint,
+            retryable=False,
+            connected=False,
         )
-    for cls, message, hint, retryable, ambiguous in _TRANSPORT_RULES:
-        if isinstance(exc, cls) or isinstance(inner, cls):
-            return TransportError(
-                message.format(url=url, inner=inner),
-                url=url,
-                hint=hint,
-                retryable=retryable,
-                body_sent=body_sent and ambiguous,
-            )
-    return TransportError(f"HTTP error for {url}: {exc}", url=url, retryable=True)
+    if proxied:
+        message = f"proxy error for {url}: {_describe(exc)}"
+        hint = "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY."
+    elif isinstance(exc, NewConnectionError):
+        message = f"cannot connect to {url}: {_describe(exc)}"
+        hint = "Check the repository URL, and that the registry is running."
+    elif isinstance(exc, ConnectTimeoutError | TimeoutError):
+        message = f"timed out connecting to {url}"
+        hint = "Is the host reachable?"
+    else:
+        message = f"cannot connect to {url}: {_describe(exc)}"
+        hint = "Check the repository URL, and that the registry is running."
+    return TransportError(
+        message, url=url, path=ex.path, hint=hint, retryable=True, connected=False
+    )

@@ -102,8 +102,10 @@ class Uploader:
     ``credentials``: :class:`Credentials`, a :class:`CredentialChain`, one
     :class:`CredentialProvider`, or ``None`` for the default chain (which
     ``username``/``password`` head, as ``-u``/``-p`` do; ``interactive``
-    lets it prompt on a terminal).  ``attestations=False`` leaves PEP 740
-    attestation files beside the distributions out.  ``on_event`` receives
+    lets it prompt on a terminal).  ``timeout``: the most seconds one attempt
+    (connect, send, answer) may take; by default it grows with the file
+    (:meth:`TransportOptions.deadline`).  ``attestations=False`` leaves PEP
+    740 attestation files beside the distributions out.  ``on_event`` receives
     :class:`ProgressEvent` from worker threads.
     """
 
@@ -122,6 +124,7 @@ class Uploader:
         jobs: int = DEFAULT_JOBS,
         retry: RetryPolicy | None = None,
         transport: TransportOptions | None = None,
+        timeout: float | None = None,
         allow_insecure: bool = False,
         blake2: bool = False,
         comment: str | None = None,
@@ -138,7 +141,7 @@ class Uploader:
             repository_url, repository=repository, pypirc=pypirc, index_url=index_url
         )
         self.jobs = jobs
-        self.options = _transport_options(transport, tls, jobs)
+        self.options = _transport_options(transport, tls, jobs, timeout)
         self.retry = retry or RetryPolicy()
         self.attempt_options = AttemptOptions(
             retry=self.retry,
@@ -232,9 +235,8 @@ class Uploader:
     def _plan(self, paths: PathInput) -> tuple[list[Distribution], tuple[tuple[str, str], ...]]:
         """Open every file first: nothing is sent if one of them is unusable, or if
         the registry would refuse it; then resolve the credentials once."""
-        items, notes = _collect(paths)
-        dists = _open_all(items, attestations=self.attestations)
-        _refuse_what_the_registry_refuses(dists, self.session.profile)
+        dists, notes = open_distributions(paths, attestations=self.attestations)
+        refuse_for_registry(dists, self.session.profile)
         self.session.credentials()
         return dists, notes
 
@@ -266,7 +268,7 @@ class Uploader:
 def _unreachable(result: FileResult) -> str | None:
     """Why no further file should start: the registry could not be reached at all."""
     error = result.error
-    if isinstance(error, TransportError) and getattr(error, "connected", True) is False:
+    if isinstance(error, TransportError) and not error.connected:
         return f"not started: the registry could not be reached ({error.message})"
     return None
 
@@ -292,10 +294,20 @@ def _not_done(dist: Distribution, started: bool, run: PoolRun, up: Uploader) -> 
 
 
 def _transport_options(
-    options: TransportOptions | None, tls: dict[str, str | None], jobs: int
+    options: TransportOptions | None,
+    tls: dict[str, str | None],
+    jobs: int,
+    timeout: float | None,
 ) -> TransportOptions:
     """The caller's options, completed by the .pypirc section's TLS settings."""
     options = options or TransportOptions()
+    if timeout is not None:
+        if not timeout > 0:
+            raise ConfigurationError(
+                f"timeout must be a positive number of seconds, not {timeout!r}",
+                hint="Give the most seconds one attempt (connect, send, answer) may take.",
+            )
+        options = replace(options, timeout=float(timeout))
     if tls.get("ca_cert") and options.ca_cert is None:
         options = replace(options, ca_cert=tls["ca_cert"])
     if tls.get("client_cert") and options.client_cert is None:
@@ -333,6 +345,15 @@ def _credential_source(
     )
 
 
+def open_distributions(
+    paths: PathInput, *, attestations: bool = True
+) -> tuple[list[Distribution], tuple[tuple[str, str], ...]]:
+    """Every distribution named by ``paths``, opened (all problems at once), and the
+    notes on companion files set aside.  The preflight of a batch."""
+    items, notes = _collect(paths)
+    return _open_all(items, attestations=attestations), notes
+
+
 def _collect(paths: PathInput) -> tuple[list[PathItem], tuple[tuple[str, str], ...]]:
     """The distributions to upload, and a note for each companion file set aside.
 
@@ -361,7 +382,7 @@ def _collect(paths: PathInput) -> tuple[list[PathItem], tuple[tuple[str, str], .
     return out, tuple(notes)
 
 
-def _refuse_what_the_registry_refuses(dists: list[Distribution], profile: Profile) -> None:
+def refuse_for_registry(dists: list[Distribution], profile: Profile) -> None:
     """Warnings this registry would answer with a refusal stop the batch before it starts."""
     refused = [
         replace(finding, severity=Severity.ERROR)
@@ -419,6 +440,7 @@ def upload(
     jobs: int = DEFAULT_JOBS,
     retry: RetryPolicy | None = None,
     transport: TransportOptions | None = None,
+    timeout: float | None = None,
     allow_insecure: bool = False,
     blake2: bool = False,
     comment: str | None = None,
@@ -447,6 +469,7 @@ def upload(
         jobs=jobs,
         retry=retry,
         transport=transport,
+        timeout=timeout,
         allow_insecure=allow_insecure,
         blake2=blake2,
         comment=comment,

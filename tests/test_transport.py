@@ -1,10 +1,15 @@
-"""Transport: TLS (trustme), client certificates, proxies, exact multipart framing."""
+"""Transport: TLS (trustme), client certificates, proxies and CONNECT tunnels, exact multipart
+framing, the per-attempt deadline."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import ssl
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -135,3 +140,90 @@ def test_file_that_shrinks_while_sending_is_an_error(tmp_path: Path) -> None:
             result = FileUpload(uploader.session, dist, uploader.attempt_options).run()
     assert result.status is FileStatus.FAILED
     assert "shrank" in str(result.error)
+
+
+class _ConnectProxy:
+    """A minimal CONNECT proxy on loopback: one tunnel per connection, bytes piped both ways."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.tunnels: list[str] = []
+        self._threads: list[threading.Thread] = []
+        self._socks: list[socket.socket] = []
+
+    def __enter__(self) -> _ConnectProxy:
+        self._spawn(self._accept)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.listener.close()
+        for sock in self._socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        for thread in self._threads:
+            thread.join(5)
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self._socks.append(client)
+            self._spawn(self._tunnel, client)
+
+    def _tunnel(self, client: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = client.recv(4096)
+            if not data:
+                return
+            head += data
+        method, target = head.split(b" ")[:2]
+        assert method == b"CONNECT"
+        self.tunnels.append(target.decode())
+        host, port = target.decode().rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        self._socks.append(upstream)
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        self._spawn(_pipe, upstream, client)
+        _pipe(client, upstream)
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(1 << 16):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+def test_https_through_a_connect_tunnel(tmp_path: Path, ca: trustme.CA) -> None:
+    """TLS to the registry inside a CONNECT tunnel; a large file goes with Expect."""
+    small = make_wheel(tmp_path, "tunnelled", "1.0")
+    large = make_wheel(tmp_path, "tunnelled-large", "1.0", payload_size=3 << 20)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    with FakeRegistry(ssl_context=_server_context(ca)) as reg, _ConnectProxy() as proxy:
+        options = TransportOptions(ca_cert=str(bundle), proxy=proxy.url)
+        report = upload([small, large], reg.url, credentials=CREDS, transport=options)
+        assert report.ok, report
+        assert reg.stored[large.name][0] == large.read_bytes()
+        assert reg.posts_for(large.name)[0].headers.get("Expect") == "100-continue"
+        port = reg.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+        assert proxy.tunnels and all(t.endswith(f":{port}") for t in proxy.tunnels)
+
+
+def test_overall_deadline_scales_with_the_body() -> None:
+    default = TransportOptions()
+    assert default.deadline(0) == default.connect_timeout + default.read_timeout
+    # a 4 GiB upload is not cut on a link of 32 KiB/s or faster
+    assert default.deadline(4 << 30) >= (4 << 30) / (32 << 10)
+    assert TransportOptions(timeout=12.5).deadline(4 << 30) == 12.5

@@ -247,7 +247,7 @@ class CredentialChain:
                 # A password for the username an earlier provider chose.
                 found = replace(found, username=partial.username)
             trail.append(ProviderOutcome(provider.name, True, found.source))
-            logger.info("credentials for %s from %s", target.url, found.source)
+            logger.debug("credentials for %s from %s", target.url, found.source)
             return Resolution(target=target, credentials=found, trail=tuple(trail))
-        logger.info("no credentials for %s", target.url)
+        logger.debug("no credentials for %s", target.url)
         return Resolution(target=target, credentials=None, trail=tuple(trail))

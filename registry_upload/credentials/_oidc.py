@@ -225,7 +225,7 @@ class TrustedPublishingProvider:
             expires = data.get("expires")
             if not isinstance(expires, int | float):
                 expires = time.time() + 900
-            logger.info("minted a trusted-publishing token at %s", index)
+            logger.debug("minted a trusted-publishing token at %s", index)
             return Credentials(
                 username="__token__",
                 password=Secret(str(data["token"])),

@@ -32,6 +32,7 @@ __all__ = [
     "Rule",
     "profile",
     "recognise",
+    "recognise_answer",
 ]
 
 PYPI_UPLOAD_URL = UPLOAD_URL
@@ -83,6 +84,11 @@ def recognise(
         for candidate in PROFILES:
             if candidate.matches_url(parts, fallback=fallback):
                 return candidate
+    return recognise_answer(headers, page)
+
+
+def recognise_answer(headers: Mapping[str, str] | None = None, page: str | None = None) -> Profile:
+    """The registry that gave an answer away by its ``headers`` or its ``page``."""
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     for candidate in PROFILES:
         if candidate.matches_headers(lowered):

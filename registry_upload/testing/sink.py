@@ -3,10 +3,12 @@
 ``DiscardSink`` reads each request body, discards it and answers 200 to a
 POST (404 to anything else), so an upload tool's own cost can be measured
 without a registry's storage.  Deliberately minimal, like many small
-servers: keep-alive, ``Content-Length`` bodies read in 64 KiB pieces, no
-``100 Continue`` (a client that asks for it waits for its own timeout, as it
-would behind such a server), and an optional ``delay`` before each upload's
-answer to play a registry's processing time.  The repository's benchmarks
+servers: keep-alive, ``Content-Length`` bodies read in 64 KiB pieces, an
+optional ``delay`` before each upload's answer to play a registry's
+processing time.  ``expect_100`` (default on) answers ``Expect:
+100-continue`` with ``100 Continue`` at once, as waitress (pypiserver, devpi)
+and nginx do; ``expect_100=False`` plays the small servers that never do, so
+a client that asks waits for its own timeout.  The repository's benchmarks
 (``benchmarks/run.py``) measure against it.
 """
 
@@ -22,8 +24,9 @@ __all__ = ["DiscardSink"]
 class DiscardSink:
     """Use it as ``with DiscardSink(delay=0.05) as sink:``; POST to ``sink.url``."""
 
-    def __init__(self, *, delay: float = 0.0) -> None:
+    def __init__(self, *, delay: float = 0.0, expect_100: bool = True) -> None:
         self.delay = delay
+        self.expect_100 = expect_100
         self.post_count = 0  # POSTs answered so far
         self._lock = threading.Lock()
         self._sock = socket.socket()
@@ -66,7 +69,7 @@ class DiscardSink:
                 lines = head.split(b"\r\n")
                 method = lines[0].split(b" ", 1)[0]
                 length = 0
-                close = False
+                close = expect = False
                 for line in lines[1:]:
                     name, _, value = line.partition(b":")
                     lname = name.strip().lower()
@@ -74,6 +77,10 @@ class DiscardSink:
                         length = int(value)
                     elif lname == b"connection" and value.strip().lower() == b"close":
                         close = True
+                    elif lname == b"expect" and value.strip().lower() == b"100-continue":
+                        expect = True
+                if expect and self.expect_100:
+                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 remaining = length - len(buf)
                 buf = buf[length:] if remaining <= 0 else b""
                 while remaining > 0:

@@ -947,12 +947,9 @@ def _metadata_form_fields(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     return fields
 
 
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9.]+")
+
+
 def _safe_name(name: str) -> str:
     """Runs of characters other than letters, digits and '.' become '-' (as twine sends)."""
-    out: list[str] = []
-    for ch in name:
-        if ch.isascii() and (ch.isalnum() or ch == "."):
-            out.append(ch)
-        elif not out or out[-1] != "-":
-            out.append("-")
-    return "".join(out)
+    return _UNSAFE_RUN.sub("-", name)

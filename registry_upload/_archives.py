@@ -21,7 +21,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -543,6 +543,7 @@ class _Inflated:
     """A whole gzip stream inflated in memory, read like :class:`_Gunzip`."""
 
     def __init__(self, data: bytes, *, trailing: bool) -> None:
+        self.data = data
         self._buf = io.BytesIO(data)
         self.trailing = trailing
 
@@ -583,30 +584,135 @@ def _inflate_small(fh: IO[bytes]) -> _Inflated | None:
 
 def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
     """Walk every tar header once (bounded), checking each member; read PKG-INFO on the way."""
-    gz: _Gunzip | _Inflated = _inflate_small(fh) or _Gunzip(path, fh)
+    inflated = _inflate_small(fh)
+    if inflated is not None and (plain := _PlainTar.parse(inflated.data)) is not None:
+        return _walk(path, plain, iter(plain.members), inflated, read_limit)
+    gz: _Gunzip | _Inflated = inflated or _Gunzip(path, fh)
+    with tarfile.open(fileobj=gz, mode="r|", bufsize=_CHUNK) as tf:  # type: ignore[call-overload]
+        return _walk(path, tf, _stream_members(tf), gz, read_limit)
+
+
+def _stream_members(tf: Any) -> Iterator[tarfile.TarInfo]:
+    while (member := tf.next()) is not None:
+        tf.members.clear()  # stream mode needs no history: keep memory flat
+        yield member
+
+
+def _walk(
+    path: str,
+    tf: Any,
+    members: Iterator[tarfile.TarInfo],
+    gz: _Gunzip | _Inflated,
+    read_limit: int,
+) -> TarScan:
     scan = TarScan()
     tops: set[str] = set()
     bad_names: list[str] = []
-    with tarfile.open(fileobj=gz, mode="r|", bufsize=_CHUNK) as tf:  # type: ignore[call-overload]
-        while (member := tf.next()) is not None:
-            tf.members.clear()  # stream mode needs no history: keep memory flat
-            scan.members += 1
-            if scan.members > MAX_MEMBERS:
-                scan.problems.append(_too_many(path))
-                return scan
-            if unsafe_name(member.name):
-                bad_names.append(member.name)
-            if top := top_directory(member.name):  # a "./" entry is no directory of its own
-                tops.add(top)
-            _check_member(path, member, scan)
-            _maybe_pkg_info(path, tf, member, scan, read_limit)
-        gz.drain()  # proves the stream complete and finds what follows it
+    for member in members:
+        scan.members += 1
+        if scan.members > MAX_MEMBERS:
+            scan.problems.append(_too_many(path))
+            return scan
+        if unsafe_name(member.name):
+            bad_names.append(member.name)
+        if top := top_directory(member.name):  # a "./" entry is no directory of its own
+            tops.add(top)
+        _check_member(path, member, scan)
+        _maybe_pkg_info(path, tf, member, scan, read_limit)
+    gz.drain()  # proves the stream complete and finds what follows it
     scan.problems[:0] = _name_findings(path, bad_names)
     if gz.trailing:
         scan.problems.append(_gzip_trailing(path))
     if len(tops) > 1:
         scan.problems.append(many_tops(path, tops))
     return scan
+
+
+_BLOCK = tarfile.BLOCKSIZE
+_ZERO_BLOCK = bytes(_BLOCK)
+# Numeric header fields tarfile parses (and refuses when malformed): mode, uid,
+# gid, size, mtime, checksum, devmajor, devminor.
+_NUMERIC = (
+    (100, 108),
+    (108, 116),
+    (116, 124),
+    (124, 136),
+    (136, 148),
+    (148, 156),
+    (329, 337),
+    (337, 345),
+)
+
+
+class _PlainTar:
+    """A plain ustar archive in memory: regular files and directories, nothing else.
+
+    :meth:`parse` answers only for archives tarfile reads the simple way --
+    headers with valid octal fields and checksum, types regular file or
+    directory, no name prefix, no extended (pax/GNU) headers, every member's
+    data inside the buffer, ended by a zero block -- and builds the same
+    TarInfo names, types and sizes tarfile would; for anything else it
+    returns None and tarfile walks the archive.
+    """
+
+    def __init__(self, data: bytes, members: list[tarfile.TarInfo]) -> None:
+        self.data = data
+        self.members = members
+
+    def extractfile(self, member: tarfile.TarInfo) -> IO[bytes]:
+        start = member.offset_data
+        return io.BytesIO(self.data[start : start + member.size])
+
+    @classmethod
+    def parse(cls, data: bytes) -> _PlainTar | None:
+        members: list[tarfile.TarInfo] = []
+        pos = 0
+        while pos + _BLOCK <= len(data) and len(members) <= MAX_MEMBERS:
+            block = data[pos : pos + _BLOCK]
+            if block == _ZERO_BLOCK:
+                return cls(data, members)
+            member = _plain_member(block)
+            if member is None:
+                return None
+            member.offset, member.offset_data = pos, pos + _BLOCK
+            if member.offset_data + member.size > len(data):
+                return None
+            pos = member.offset_data + -(-member.size // _BLOCK) * _BLOCK
+            members.append(member)
+        return None
+
+
+def _plain_member(block: bytes) -> tarfile.TarInfo | None:
+    kind = block[156:157]
+    if kind not in (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE) or block[345:500].strip(
+        b"\0"
+    ):
+        return None
+    try:
+        mode, _uid, _gid, size, _mtime, chksum, _maj, _min = (
+            _octal(block[a:b]) for a, b in _NUMERIC
+        )
+        name = block[:100].split(b"\0", 1)[0].decode(tarfile.ENCODING)
+    except (ValueError, LookupError):
+        return None
+    if chksum != 256 + sum(block[:148]) + sum(block[156:]):
+        return None
+    if kind == tarfile.AREGTYPE and name.endswith("/"):
+        kind = tarfile.DIRTYPE
+    if kind == tarfile.DIRTYPE:
+        if size:
+            return None  # tarfile would read its data as the next header
+        name = name.rstrip("/")
+    member = tarfile.TarInfo(name)
+    member.type, member.size, member.mode = kind, size, mode
+    return member
+
+
+def _octal(field: bytes) -> int:
+    """A numeric header field as tarfile reads it (base-256 values: ValueError, decline)."""
+    if field[:1] in (b"\x80", b"\xff"):
+        raise ValueError("base-256 number")
+    return int(field.split(b"\0", 1)[0].decode("ascii").strip() or "0", 8)
 
 
 def top_directory(name: str) -> str:

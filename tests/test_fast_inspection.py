@@ -230,3 +230,91 @@ def test_every_single_byte_corruption_of_an_sdist_gives_the_same_outcome(
         if fast != full:
             differ.append((offset, fast, full))
     assert not differ, differ[:3]
+
+
+def _tar_bytes(members: list[tarfile.TarInfo | tuple[str, bytes]], fmt: int) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:
+        for item in members:
+            if isinstance(item, tarfile.TarInfo):
+                tf.addfile(item)
+            else:
+                info = tarfile.TarInfo(item[0])
+                info.size = len(item[1])
+                tf.addfile(info, io.BytesIO(item[1]))
+    return buf.getvalue()
+
+
+def _info(name: str, kind: bytes, **attrs: object) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    for key, value in attrs.items():
+        setattr(info, key, value)
+    return info
+
+
+def test_each_tar_layout_gives_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = _sdist_members()
+    layouts: dict[str, bytes] = {
+        "ustar": _tar_bytes(good, tarfile.USTAR_FORMAT),
+        "gnu": _tar_bytes(good, tarfile.GNU_FORMAT),
+        "pax": _tar_bytes(good, tarfile.PAX_FORMAT),
+        "dir": _tar_bytes([_info("demo-1.0", tarfile.DIRTYPE), *good], tarfile.PAX_FORMAT),
+        "long-name": _tar_bytes([*good, ("demo-1.0/" + "d/" * 70 + "x", b"y")], tarfile.PAX_FORMAT),
+        "long-gnu": _tar_bytes([*good, ("demo-1.0/" + "d/" * 70 + "x", b"y")], tarfile.GNU_FORMAT),
+        "prefix": _tar_bytes([*good, ("demo-1.0/" + "d/" * 60 + "x", b"y")], tarfile.USTAR_FORMAT),
+        "symlink": _tar_bytes(
+            [*good, _info("demo-1.0/l", tarfile.SYMTYPE, linkname="../x")], tarfile.PAX_FORMAT
+        ),
+        "unicode": _tar_bytes([*good, ("demo-1.0/caf\u00e9", b"")], tarfile.PAX_FORMAT),
+        "empty": _tar_bytes([], tarfile.PAX_FORMAT),
+    }
+    plain = layouts["ustar"]
+    end = plain.rindex(b"# nothing\n") + 512  # past the last member's data block
+    layouts["no-end-blocks"] = plain[: end - end % 512]
+    layouts["cut-in-data"] = plain[: plain.rindex(b"# nothing\n") + 3]
+    aregdir = bytearray(_tar_bytes([_info("demo-1.0/sub/", tarfile.REGTYPE), *good], 0))
+    aregdir[156] = 0  # an old-style directory: AREGTYPE with a trailing slash
+    layouts["aregtype-dir"] = _rechecksum(bytes(aregdir), 0)
+    answered = set()
+    for name, tar in layouts.items():
+        path = tmp_path / name / "demo-1.0.tar.gz"
+        path.parent.mkdir()
+        path.write_bytes(gzip.compress(tar, mtime=0))
+        fast, full = _both_tar(path, monkeypatch)
+        assert fast == full, name
+        if _archives._PlainTar.parse(tar) is not None:
+            answered.add(name)
+    assert {"ustar", "gnu", "pax", "dir", "aregtype-dir", "empty"} <= answered
+
+
+def _rechecksum(tar: bytes, offset: int) -> bytes:
+    block = bytearray(tar[offset : offset + 512])
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block)
+    return tar[:offset] + bytes(block) + tar[offset + 512 :]
+
+
+def test_every_single_byte_edit_of_a_tar_header_gives_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tar = _tar_bytes(_sdist_members(), tarfile.USTAR_FORMAT)
+    assert _archives._PlainTar.parse(tar) is not None
+    headers = [0, 512 + 512 * -(-len(core_metadata("demo", "1.0").encode()) // 512)]
+    target = tmp_path / "demo-1.0.tar.gz"
+    differ = []
+    for header in headers:
+        for offset in range(header, header + 512):
+            for flip, fix in ((0x01, False), (0x40, True)):
+                edited = bytearray(tar)
+                edited[offset] ^= flip
+                data = bytes(edited)
+                if fix and not 148 <= offset - header < 156:
+                    data = _rechecksum(data, header)  # a valid checksum: the field itself is read
+                target.write_bytes(gzip.compress(data, mtime=0))
+                fast, full = _both_tar(target, monkeypatch)
+                if fast != full:
+                    differ.append((offset, flip, fast, full))
+    assert not differ, differ[:3]

@@ -3,7 +3,10 @@
 :meth:`Distribution.open` reads only what it needs (a wheel's central
 directory and ``METADATA``; an sdist's tar headers and ``PKG-INFO``), never
 touches the network, and reports *every* metadata problem at once in an
-:class:`~registry_upload.errors.InvalidMetadataError`.  Digests come from
+:class:`~registry_upload.errors.InvalidMetadataError`.  Small archives (the
+common case) are read whole and, when laid out the plain way, checked in one
+pass over memory; anything else -- including everything the checks refuse --
+goes through zipfile/tarfile and the full checks, which name every problem.  Digests come from
 :meth:`Distribution.digests` (one streaming read), or from the transport while
 it sends the file, so an upload reads the file once.
 """

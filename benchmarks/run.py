@@ -3,6 +3,7 @@
     python benchmarks/run.py                 # 256 MiB wheel, 100 small files, 3 rounds
     python benchmarks/run.py --size 512      # the headline large-file figure
     python benchmarks/run.py --smoke         # tiny inputs, one round (used by the tests)
+    python benchmarks/run.py --only warm --only cold   # the per-file scenarios (issue 13)
 
 Every tool runs as a separate process (startup included), alternating
 A B C ... each round (starting tool rotated), against servers started here:
@@ -11,11 +12,22 @@ upload to play a registry's processing time) and a real pypiserver, both from
 the public testing kit (registry_upload.testing: DiscardSink, LocalRegistry).  Prints
 a table of medians and the ratios registry_upload / each tool, and writes it
 as JSON.  A tool that is not installed is reported as missing.
+
+The per-file scenarios: **warm** times ``Uploader(...).upload(files)`` over
+many tiny wheels inside an already started Python process (library use: the
+time printed by the child, imports excluded), against ``uv publish`` of the
+same files from a cold start (its whole wall time); **cold** times the CLI on
+the small files against uv, and also ``python -c "import urllib3,
+packaging.metadata"`` -- the start-up cost of our dependencies, which the
+target subtracts.  In both, the sink runs in this process and every client in
+its own, so no client shares a GIL with the server.  The package's bytecode
+is compiled first, as an installed package's is.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -191,19 +203,7 @@ def run_rounds(
             if code == 0:
                 samples[name].append((wall, rss))
             print(f"  round {r + 1} {name:34} {wall:7.3f} s  {rss:6.1f} MiB  rc={code}")
-    table = {}
-    for name in names:
-        if name in missing:
-            table[name] = {"missing": missing[name]}
-        elif not samples[name]:
-            table[name] = {"failed": True}
-        else:
-            table[name] = {
-                "wall_s": statistics.median(w for w, _ in samples[name]),
-                "peak_rss_mib": statistics.median(m for _, m in samples[name]),
-                "runs": len(samples[name]),
-            }
-    results[label] = table
+    results[label] = _table(names, samples, missing)
 
 
 # --- scenarios ----------------------------------------------------------------
@@ -257,6 +257,92 @@ def hash_inspect_memory(wheel: Path, results: dict[str, Any]) -> None:
     print(f"\n== inspect + sha256/blake2b of the large wheel: {wall:.3f} s, peak RSS {rss:.1f} MiB")
 
 
+WARM_CHILD = """
+import sys, time
+from registry_upload import Credentials, Uploader
+url, listing = sys.argv[1], sys.argv[2]
+files = open(listing, encoding="utf-8").read().split("\\n")
+start = time.perf_counter()
+with Uploader(url, credentials=Credentials.of(sys.argv[3], sys.argv[4]), jobs=1) as up:
+    report = up.upload(files)
+elapsed = time.perf_counter() - start
+import resource
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+sys.exit(0 if report.ok and len(report.results) == len(files) else 1)
+"""
+
+BASELINE = "baseline: python -c 'import urllib3, packaging.metadata'"
+
+
+def warm_uploader(
+    files: list[Path], listing: Path, rounds: int, results: dict[str, Any], *, env: dict[str, str]
+) -> None:
+    """One Uploader in a started process, against uv (cold) and twine on the same files."""
+    label = f"warm: {len(files)} files through one Uploader -> sink"
+    print(f"\n== {label}")
+    listing.write_text("\n".join(str(f) for f in files), encoding="utf-8")
+    names = ["registry_upload [warm Uploader]", "uv", "twine"]
+    samples: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    missing = {n: why for n in names[1:] if (why := available(n)) is not None}
+    path = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
+    child_env = {**env, "PYTHONPATH": path}
+    with DiscardSink() as sink:
+        for r in range(rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order:
+                if name in missing:
+                    continue
+                if name == names[0]:
+                    cmd = [PY, "-c", WARM_CHILD, sink.url, str(listing), USER, PASSWORD]
+                    out = subprocess.run(
+                        cmd, check=False, capture_output=True, text=True, env=child_env
+                    )
+                    code = out.returncode
+                    wall, rss = (float("nan"),) * 2
+                    if code == 0:
+                        wall, rss = map(float, out.stdout.split()[-2:])
+                    else:
+                        print(f"    ! warm child exited {code}: {out.stderr[-300:]}")
+                else:
+                    cmd = tool_commands(name, sink.url, [str(f) for f in files])
+                    wall, rss, code = measure(cmd, env)
+                if code == 0:
+                    samples[name].append((wall, rss))
+                print(f"  round {r + 1} {name:34} {wall:7.3f} s  {rss:6.1f} MiB  rc={code}")
+    results[label] = _table(names, samples, missing)
+
+
+def cold_cli(
+    files: list[str], rounds: int, results: dict[str, Any], *, env: dict[str, str]
+) -> None:
+    """The CLI from a cold start, uv, and the start-up cost of our dependencies alone."""
+    with DiscardSink() as sink:
+        tools = {
+            "registry_upload [CLI]": lambda: tool_commands("registry_upload", sink.url, files),
+            "uv": lambda: tool_commands("uv", sink.url, files),
+            BASELINE: lambda: [PY, "-c", "import urllib3, packaging.metadata"],
+        }
+        run_rounds(f"cold: {len(files)} files via the CLI -> sink", tools, rounds, results, env=env)
+
+
+def _table(
+    names: list[str], samples: dict[str, list[tuple[float, float]]], missing: dict[str, str]
+) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for name in names:
+        if name in missing:
+            table[name] = {"missing": missing[name]}
+        elif not samples[name]:
+            table[name] = {"failed": True}
+        else:
+            table[name] = {
+                "wall_s": statistics.median(w for w, _ in samples[name]),
+                "peak_rss_mib": statistics.median(m for _, m in samples[name]),
+                "runs": len(samples[name]),
+            }
+    return table
+
+
 def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for label, table in results.items():
@@ -268,7 +354,7 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
         out[label] = {}
         for mine in ours:
             for other, row in table.items():
-                if other.startswith("registry_upload") or "wall_s" not in row:
+                if other.startswith(("registry_upload", "baseline")) or "wall_s" not in row:
                     continue
                 out[label][f"{mine} / {other}"] = table[mine]["wall_s"] / row["wall_s"]
     return out
@@ -306,6 +392,19 @@ def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "value": theirs / mine,
                     "met": theirs / mine >= factor,
                 }
+    warm = row("warm: ")
+    ours, uv = wall(warm, "registry_upload [warm Uploader]"), wall(warm, "uv")
+    if ours and uv:
+        out["warm: one Uploader <= 1.0x uv publish"] = {"value": ours / uv, "met": ours / uv <= 1.0}
+    cold = row("cold: ")
+    ours, uv, base = (
+        wall(cold, "registry_upload [CLI]"),
+        wall(cold, "uv"),
+        wall(cold, BASELINE),
+    )
+    if ours and uv and base:
+        value = (ours - base) / uv
+        out["cold: (CLI - dependency import) <= 1.0x uv"] = {"value": value, "met": value <= 1.0}
     imp = results.get("import", {}).get("import_registry_upload_ms")
     if imp is not None:
         out["import registry_upload < 150 ms"] = {"value": imp, "met": imp < 150}
@@ -318,17 +417,27 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--small", type=int, default=100, help="small files (half wheels)")
     parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--warm-files", type=int, default=1000, help="files of the warm scenario")
     parser.add_argument("--smoke", action="store_true", help="tiny inputs, one round")
     parser.add_argument("--output", default=str(HERE / "results" / "latest.json"))
     parser.add_argument(
         "--skip",
         action="append",
         default=[],
-        help="scenario to skip: large, small, pypiserver, import",
+        help="scenario to skip: large, small, pypiserver, import, warm, cold",
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only these scenarios (same names)"
     )
     args = parser.parse_args()
+    if args.only:
+        every = {"large", "small", "pypiserver", "import", "warm", "cold"}
+        args.skip = sorted(every - set(args.only))
     if args.smoke:
-        args.size, args.rounds, args.small = 1, 1, 4
+        args.size, args.rounds, args.small, args.warm_files = 1, 1, 4, 10
+    # Compiled bytecode, as an installed package has it (pip compiles at install):
+    # with PYTHONDONTWRITEBYTECODE set, every cold start would compile our modules.
+    compileall.compile_dir(str(HERE.parent / "registry_upload"), quiet=1)
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
     for var in ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL", "UV_PUBLISH_URL"):
         env.pop(var, None)
@@ -343,6 +452,7 @@ def main() -> int:
             "rounds": args.rounds,
             "small_files": args.small,
             "delay_ms": args.delay_ms,
+            "warm_files": args.warm_files,
         },
     }
     with tempfile.TemporaryDirectory(prefix="registry-upload-bench-") as tmp:
@@ -408,6 +518,16 @@ def main() -> int:
                     results,
                     env=env,
                 )
+
+        if "warm" not in args.skip:
+            warm_dir = root / "warm"
+            warm_dir.mkdir()
+            tiny = [make_wheel(warm_dir, f"warm-{i}", "1.0") for i in range(args.warm_files)]
+            warm_uploader(tiny, root / "warm.txt", args.rounds, results, env=env)
+
+        if "cold" not in args.skip:
+            cold_rounds = args.rounds if args.smoke else max(args.rounds, 5)
+            cold_cli(small_args, cold_rounds, results, env=env)
 
         if "import" not in args.skip:
             import_and_inspect(small[:20], args.rounds, results)

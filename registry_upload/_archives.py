@@ -13,13 +13,15 @@ paths, links pointing outside the tree, device and FIFO members.
 from __future__ import annotations
 
 import collections
+import io
+import os
 import posixpath
 import re
 import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -31,8 +33,10 @@ __all__ = [
     "MAX_MEMBERS",
     "MAX_UNPACKED",
     "ArchiveRefused",
+    "PlainZip",
     "TarScan",
     "many_tops",
+    "plain_zip",
     "scan_tar",
     "top_directory",
     "unsafe_name",
@@ -72,14 +76,17 @@ def _error(path: str, code: str, message: str, hint: str) -> Finding:
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def unsafe_name(name: str) -> str | None:
     """Why a member name is unsafe to unpack, or None."""
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    if _CONTROL.search(name):
         return "holds control characters"
     norm = name.replace("\\", "/")
     if norm.startswith("/") or _DRIVE.match(norm):
         return "is an absolute path"
-    if ".." in norm.split("/"):
+    if ".." in norm and ".." in norm.split("/"):
         return "has a '..' component"
     return None
 
@@ -304,6 +311,168 @@ def _zip64_sizes(extra: bytes, csize: int, usize: int) -> tuple[int, int]:
     return csize, usize
 
 
+# -- the fast path: a plain zip held in memory ----------------------------------
+
+# Flag bits a plain archive may use: deflate options (1, 2) and UTF-8 names (11).
+_PLAIN_FLAGS = 0x0806
+# zipfile refuses members needing a later version (MAX_EXTRACT_VERSION).
+_MAX_EXTRACT_VERSION = 63
+_LOCAL_FULL = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL_FULL = struct.Struct("<4sBBBBHHHHIIIHHHHHII")
+_EOCD_FULL = struct.Struct("<4sHHHHIIH")
+
+
+# A member of a plain zip: (data offset, method, compressed size, size, CRC-32).
+_Member = tuple[int, int, int, int, int]
+
+
+class PlainZip:
+    """A zip read from memory by :func:`plain_zip`: names in archive order, members by name."""
+
+    __slots__ = ("_data", "_members", "names")
+
+    def __init__(self, data: bytes, members: dict[str, _Member]) -> None:
+        self._data = data
+        self._members = members
+        self.names = list(members)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._members
+
+    def file_size(self, name: str) -> int:
+        return self._members[name][3]
+
+    def read(self, name: str) -> bytes | None:
+        """The member's bytes; None if they do not check out (the full reader decides)."""
+        offset, method, compress_size, file_size, crc = self._members[name]
+        raw = self._data[offset : offset + compress_size]
+        if method == zipfile.ZIP_STORED:
+            out = raw
+        else:
+            z = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                out = z.decompress(raw, file_size + 1)
+            except zlib.error:
+                return None
+            if not z.eof or z.unconsumed_tail or z.unused_data:
+                return None
+        if len(out) != file_size or zlib.crc32(out) != crc:
+            return None
+        return out
+
+
+def plain_zip(data: bytes) -> PlainZip | None:
+    """The members of a plain, well-formed zip held in memory, or None.
+
+    A fast path for the common case (a small wheel): one pass over local
+    headers, central directory and end record.  It answers only for archives
+    laid out the simple way -- local records back to back from offset 0, then
+    the central directory agreeing with them entry by entry, then an end record
+    without comment ending the file -- whose names are safe and unique, with
+    stored or deflated members and no zip64 or encryption.  Every such archive
+    passes :func:`zip_problems` and reads the same through :mod:`zipfile`.  For
+    anything else (including every archive the checks would refuse) it returns
+    None, and the caller takes the full path, which finds and names every problem.
+    """
+    try:
+        return _plain_zip(data)
+    except (struct.error, UnicodeDecodeError):
+        return None
+
+
+def _plain_zip(data: bytes) -> PlainZip | None:
+    size = len(data)
+    eocd = size - _EOCD_FULL.size
+    if eocd < 0:
+        return None
+    sig, disk, cd_disk, on_disk, total, cd_size, cd_offset, comment = _EOCD_FULL.unpack_from(
+        data, eocd
+    )
+    if sig != _EOCD or disk or cd_disk or comment or on_disk != total:
+        return None
+    if not 0 < total <= MAX_MEMBERS or cd_offset + cd_size != eocd:
+        return None
+    if eocd >= 20 and data[eocd - 20 : eocd - 16] == _EOCD64_LOCATOR:
+        return None  # zip64 end records: the full path
+    locals_ = _plain_locals(data, cd_offset, total)
+    if locals_ is None:
+        return None
+    members = _plain_central(data, cd_offset, eocd, locals_)
+    if members is None or len(members) != total:
+        return None  # includes duplicate names
+    if _name_findings("", members):
+        return None
+    unpacked = sum(m[3] for m in members.values())
+    if unpacked > BOMB_MIN_SIZE and unpacked > BOMB_RATIO * max(size, 1):
+        return None
+    return PlainZip(data, members)
+
+
+# One local record: (offset, header fields, raw name).
+_Local = tuple[int, tuple[Any, ...], bytes]
+
+
+def _plain_locals(data: bytes, end: int, total: int) -> list[_Local] | None:
+    found: list[_Local] = []
+    pos = 0
+    while pos < end:
+        if len(found) == total:
+            return None
+        fields = _LOCAL_FULL.unpack_from(data, pos)
+        sig, _v, flags, method, _t, _d, _crc, csize, usize, nlen, elen = fields
+        if sig != _LOCAL or flags & ~_PLAIN_FLAGS or method not in _PLAIN_METHODS:
+            return None
+        if 0xFFFFFFFF in (csize, usize):
+            return None
+        start = pos + _LOCAL_FULL.size
+        if not _plain_extra(data[start + nlen : start + nlen + elen]):
+            return None
+        found.append((pos, fields, data[start : start + nlen]))
+        pos = start + nlen + elen + csize
+    return found if pos == end and len(found) == total else None
+
+
+def _plain_central(
+    data: bytes, pos: int, end: int, locals_: list[_Local]
+) -> dict[str, _Member] | None:
+    members: dict[str, _Member] = {}
+    for offset, local, raw_name in locals_:
+        c = _CENTRAL_FULL.unpack_from(data, pos)
+        (sig, _cv, _cs, extract, _r, flags, method, _t, _d, crc, csize, usize) = c[:12]
+        nlen, elen, clen, header_offset = c[12], c[13], c[14], c[18]
+        start = pos + _CENTRAL_FULL.size
+        if (
+            sig != _CENTRAL
+            or extract > _MAX_EXTRACT_VERSION
+            or clen
+            or header_offset != offset
+            or (flags, method, crc, csize, usize) != local[2:4] + local[6:9]
+            or data[start : start + nlen] != raw_name
+            or not _plain_extra(data[start + nlen : start + nlen + elen])
+        ):
+            return None
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+        if os.sep != "/":  # pragma: no cover - as zipfile names members on Windows
+            name = name.replace(os.sep, "/")
+        data_offset = offset + _LOCAL_FULL.size + nlen + local[10]
+        members[name] = (data_offset, method, csize, usize, crc)
+        pos = start + nlen + elen
+    return members if pos == end else None
+
+
+_PLAIN_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def _plain_extra(extra: bytes) -> bool:
+    """Well-formed extra fields without zip64 sizes or a Unicode path (which zipfile reads)."""
+    while len(extra) >= 4:
+        tag, length = struct.unpack_from("<HH", extra)
+        if length + 4 > len(extra) or tag in (0x0001, 0x7075):
+            return False
+        extra = extra[4 + length :]
+    return not extra
+
+
 # -- tar.gz -------------------------------------------------------------------
 
 
@@ -370,32 +539,180 @@ class TarScan:
     members: int = 0
 
 
+class _Inflated:
+    """A whole gzip stream inflated in memory, read like :class:`_Gunzip`."""
+
+    def __init__(self, data: bytes, *, trailing: bool) -> None:
+        self.data = data
+        self._buf = io.BytesIO(data)
+        self.trailing = trailing
+
+    def read(self, n: int = -1) -> bytes:
+        return self._buf.read(_CHUNK if n < 0 else n)
+
+    def drain(self) -> None:
+        pass
+
+
+# A .tar.gz up to this size whose stream inflates to at most _INFLATE_LIMIT is
+# inflated in one call (the fast path for small sdists); memory stays bounded.
+_INFLATE_SIZE = 1 << 20
+_INFLATE_LIMIT = 8 << 20
+
+
+def _inflate_small(fh: IO[bytes]) -> _Inflated | None:
+    """The gzip stream inflated at once, when it is small and complete; else None.
+
+    A stream this small can cross no bound of :class:`_Gunzip` (those start at
+    BOMB_MIN_SIZE unpacked bytes), and what follows it is checked the same way,
+    so the walk finds what the streaming walk would; a truncated or corrupt
+    stream returns None and the streaming walk reports it.
+    """
+    start = fh.tell()
+    data = fh.read(_INFLATE_SIZE + 1)
+    if len(data) <= _INFLATE_SIZE:
+        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out = z.decompress(data, _INFLATE_LIMIT + 1)
+        except zlib.error:
+            out = b""
+        if z.eof and len(out) <= _INFLATE_LIMIT:
+            return _Inflated(out, trailing=bool(z.unused_data.strip(b"\0")))
+    fh.seek(start)
+    return None
+
+
 def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
     """Walk every tar header once (bounded), checking each member; read PKG-INFO on the way."""
-    gz = _Gunzip(path, fh)
+    inflated = _inflate_small(fh)
+    if inflated is not None and (plain := _PlainTar.parse(inflated.data)) is not None:
+        return _walk(path, plain, iter(plain.members), inflated, read_limit)
+    gz: _Gunzip | _Inflated = inflated or _Gunzip(path, fh)
+    with tarfile.open(fileobj=gz, mode="r|", bufsize=_CHUNK) as tf:  # type: ignore[call-overload]
+        return _walk(path, tf, _stream_members(tf), gz, read_limit)
+
+
+def _stream_members(tf: Any) -> Iterator[tarfile.TarInfo]:
+    while (member := tf.next()) is not None:
+        tf.members.clear()  # stream mode needs no history: keep memory flat
+        yield member
+
+
+def _walk(
+    path: str,
+    tf: Any,
+    members: Iterator[tarfile.TarInfo],
+    gz: _Gunzip | _Inflated,
+    read_limit: int,
+) -> TarScan:
     scan = TarScan()
     tops: set[str] = set()
     bad_names: list[str] = []
-    with tarfile.open(fileobj=gz, mode="r|", bufsize=_CHUNK) as tf:  # type: ignore[call-overload]
-        while (member := tf.next()) is not None:
-            tf.members.clear()  # stream mode needs no history: keep memory flat
-            scan.members += 1
-            if scan.members > MAX_MEMBERS:
-                scan.problems.append(_too_many(path))
-                return scan
-            if unsafe_name(member.name):
-                bad_names.append(member.name)
-            if top := top_directory(member.name):  # a "./" entry is no directory of its own
-                tops.add(top)
-            _check_member(path, member, scan)
-            _maybe_pkg_info(path, tf, member, scan, read_limit)
-        gz.drain()  # proves the stream complete and finds what follows it
+    for member in members:
+        scan.members += 1
+        if scan.members > MAX_MEMBERS:
+            scan.problems.append(_too_many(path))
+            return scan
+        if unsafe_name(member.name):
+            bad_names.append(member.name)
+        if top := top_directory(member.name):  # a "./" entry is no directory of its own
+            tops.add(top)
+        _check_member(path, member, scan)
+        _maybe_pkg_info(path, tf, member, scan, read_limit)
+    gz.drain()  # proves the stream complete and finds what follows it
     scan.problems[:0] = _name_findings(path, bad_names)
     if gz.trailing:
         scan.problems.append(_gzip_trailing(path))
     if len(tops) > 1:
         scan.problems.append(many_tops(path, tops))
     return scan
+
+
+_BLOCK = tarfile.BLOCKSIZE
+_ZERO_BLOCK = bytes(_BLOCK)
+# Numeric header fields tarfile parses (and refuses when malformed): mode, uid,
+# gid, size, mtime, checksum, devmajor, devminor.
+_NUMERIC = (
+    (100, 108),
+    (108, 116),
+    (116, 124),
+    (124, 136),
+    (136, 148),
+    (148, 156),
+    (329, 337),
+    (337, 345),
+)
+
+
+class _PlainTar:
+    """A plain ustar archive in memory: regular files and directories, nothing else.
+
+    :meth:`parse` answers only for archives tarfile reads the simple way --
+    headers with valid octal fields and checksum, types regular file or
+    directory, no name prefix, no extended (pax/GNU) headers, every member's
+    data inside the buffer, ended by a zero block -- and builds the same
+    TarInfo names, types and sizes tarfile would; for anything else it
+    returns None and tarfile walks the archive.
+    """
+
+    def __init__(self, data: bytes, members: list[tarfile.TarInfo]) -> None:
+        self.data = data
+        self.members = members
+
+    def extractfile(self, member: tarfile.TarInfo) -> IO[bytes]:
+        start = member.offset_data
+        return io.BytesIO(self.data[start : start + member.size])
+
+    @classmethod
+    def parse(cls, data: bytes) -> _PlainTar | None:
+        members: list[tarfile.TarInfo] = []
+        pos = 0
+        while pos + _BLOCK <= len(data) and len(members) <= MAX_MEMBERS:
+            block = data[pos : pos + _BLOCK]
+            if block == _ZERO_BLOCK:
+                return cls(data, members)
+            member = _plain_member(block)
+            if member is None:
+                return None
+            member.offset, member.offset_data = pos, pos + _BLOCK
+            if member.offset_data + member.size > len(data):
+                return None
+            pos = member.offset_data + -(-member.size // _BLOCK) * _BLOCK
+            members.append(member)
+        return None
+
+
+def _plain_member(block: bytes) -> tarfile.TarInfo | None:
+    kind = block[156:157]
+    if kind not in (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE) or block[345:500].strip(
+        b"\0"
+    ):
+        return None
+    try:
+        mode, _uid, _gid, size, _mtime, chksum, _maj, _min = (
+            _octal(block[a:b]) for a, b in _NUMERIC
+        )
+        name = block[:100].split(b"\0", 1)[0].decode(tarfile.ENCODING)
+    except (ValueError, LookupError):
+        return None
+    if chksum != 256 + sum(block[:148]) + sum(block[156:]):
+        return None
+    if kind == tarfile.AREGTYPE and name.endswith("/"):
+        kind = tarfile.DIRTYPE
+    if kind == tarfile.DIRTYPE:
+        if size:
+            return None  # tarfile would read its data as the next header
+        name = name.rstrip("/")
+    member = tarfile.TarInfo(name)
+    member.type, member.size, member.mode = kind, size, mode
+    return member
+
+
+def _octal(field: bytes) -> int:
+    """A numeric header field as tarfile reads it (base-256 values: ValueError, decline)."""
+    if field[:1] in (b"\x80", b"\xff"):
+        raise ValueError("base-256 number")
+    return int(field.split(b"\0", 1)[0].decode("ascii").strip() or "0", 8)
 
 
 def top_directory(name: str) -> str:

@@ -3,7 +3,10 @@
 :meth:`Distribution.open` reads only what it needs (a wheel's central
 directory and ``METADATA``; an sdist's tar headers and ``PKG-INFO``), never
 touches the network, and reports *every* metadata problem at once in an
-:class:`~registry_upload.errors.InvalidMetadataError`.  Digests come from
+:class:`~registry_upload.errors.InvalidMetadataError`.  Small archives (the
+common case) are read whole and, when laid out the plain way, checked in one
+pass over memory; anything else -- including everything the checks refuse --
+goes through zipfile/tarfile and the full checks, which name every problem.  Digests come from
 :meth:`Distribution.digests` (one streaming read), or from the transport while
 it sends the file, so an upload reads the file once.
 """
@@ -16,19 +19,23 @@ import functools
 import json
 import logging
 import os
+import re
 import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+import packaging.metadata
 from packaging.metadata import ExceptionGroup, Metadata, RawMetadata, parse_email
+from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
     canonicalize_name,
     canonicalize_version,
     parse_sdist_filename,
@@ -143,14 +150,16 @@ class Distribution:
                 "Pass the files from your dist/ directory, e.g. dist/*.whl dist/*.tar.gz.",
             )
         size = _stat_regular_file(p)
+        wheel_name = _parse_wheel_name(p) if kind == "bdist_wheel" else None
         with _open_for_reading(p) as fh:
-            if kind == "bdist_wheel":
-                data, where, pyversion = _read_wheel(p, fh, size)
+            if wheel_name is not None:
+                data, where = _read_wheel(p, fh, size, wheel_name)
+                pyversion = p.name[: -len(".whl")].split("-")[-3]
             else:
                 data, where = _read_sdist(p, fh, size)
                 pyversion = "source"
         raw, problems, findings = _parse_metadata(data, where, shown)
-        problems.extend(_cross_check(shown, p.name, kind, raw))
+        problems.extend(_cross_check(shown, p.name, kind, raw, wheel_name))
         if problems:
             raise InvalidMetadataError(
                 f"{shown}: {len(problems)} problem(s) in {where}",
@@ -388,9 +397,15 @@ def _zip_archive(p: Path, fh: IO[bytes], size: int) -> Iterator[zipfile.ZipFile]
         yield zf
 
 
-def _read_wheel(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str, str]:
+# Zips up to this size are read whole and, when plain, checked in one pass over memory.
+_IN_MEMORY = 4 << 20
+
+_WheelName = tuple[NormalizedName, Version, Any, frozenset[Tag]]
+
+
+def _parse_wheel_name(p: Path) -> _WheelName:
     try:
-        name, version, _build, _tags = parse_wheel_filename(p.name)
+        return parse_wheel_filename(p.name)
     except (InvalidWheelFilename, InvalidVersion) as exc:
         raise _structure(
             p,
@@ -399,24 +414,47 @@ def _read_wheel(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str, str]:
             "Wheel filenames are {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl "
             "(PEP 427); rebuild instead of renaming the file.",
         ) from None
-    pyversion = p.name[: -len(".whl")].split("-")[-3]
+
+
+def _plain_zip(fh: IO[bytes], size: int) -> _archives.PlainZip | None:
+    """The archive read whole when it is small and plain (the fast path), else None."""
+    if size > _IN_MEMORY:
+        return None
+    data = fh.read(size + 1)
+    plain = _archives.plain_zip(data) if len(data) == size else None
+    if plain is None:
+        fh.seek(0)
+    return plain
+
+
+def _read_wheel(p: Path, fh: IO[bytes], size: int, parsed: _WheelName) -> tuple[bytes, str]:
+    name, version = parsed[0], parsed[1]
     try:
+        plain = _plain_zip(fh, size)
+        if plain is not None:
+            member = _wheel_metadata_member(p, plain.names, plain, name, version)
+            data = _read_plain_member(p, plain, member)
+            if data is not None:
+                return data, member
+            fh.seek(0)  # the member did not check out: the full reader says why
         with _zip_archive(p, fh, size) as zf:
-            member = _wheel_metadata_member(p, zf, name, version)
+            member = _wheel_metadata_member(p, zf.namelist(), zf.NameToInfo, name, version)
             data = _read_zip_member(p, zf, member)
     except InvalidDistributionError:
         raise
     except _ARCHIVE_ERRORS as exc:
         raise _corrupt(p, "wheel (zip archive)", exc) from None
-    return data, member, pyversion
+    return data, member
 
 
-def _wheel_metadata_member(p: Path, zf: zipfile.ZipFile, name: str, version: Version) -> str:
+def _wheel_metadata_member(
+    p: Path, names: list[str], members: Container[str], name: str, version: Version
+) -> str:
     dist_infos = sorted(
         {
-            n.split("/", 1)[0]
-            for n in zf.namelist()
-            if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")
+            top
+            for n in names
+            if n.count("/") == 1 and (top := n.split("/", 1)[0]).endswith(".dist-info")
         }
     )
     if not dist_infos:
@@ -437,9 +475,17 @@ def _wheel_metadata_member(p: Path, zf: zipfile.ZipFile, name: str, version: Ver
             f"its {dist_info} does not match the filename ({name} {version})",
         )
     member = f"{dist_info}/METADATA"
-    if member not in zf.NameToInfo:
+    if member not in members:
         raise _structure(p, "no-metadata", f"{member} is missing")
     return member
+
+
+def _read_plain_member(p: Path, plain: _archives.PlainZip, member: str) -> bytes | None:
+    """The member's bytes (None: they do not check out, the full reader decides)."""
+    size = plain.file_size(member)
+    if size > METADATA_SIZE_LIMIT:
+        raise _too_large(p, member, size)
+    return plain.read(member)
 
 
 def _read_zip_member(p: Path, zf: zipfile.ZipFile, member: str) -> bytes:
@@ -503,12 +549,23 @@ def _read_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
 
 
 def _read_zip_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
+    plain = _plain_zip(fh, size)
+    if plain is not None:
+        member = _zip_sdist_member(p, plain.names)
+        data = _read_plain_member(p, plain, member)
+        if data is not None:
+            return data, member
+        fh.seek(0)  # the member did not check out: the full reader says why
     with _zip_archive(p, fh, size) as zf:
-        tops = {top for n in zf.namelist() if (top := _archives.top_directory(n))}
-        if len(tops) > 1:
-            raise _refuse_all(p, [_archives.many_tops(str(p), tops)])
-        member = _pick_pkg_info(p, [n for n in zf.namelist() if _is_top_pkg_info(n)])
+        member = _zip_sdist_member(p, zf.namelist())
         return _read_zip_member(p, zf, member), member
+
+
+def _zip_sdist_member(p: Path, names: list[str]) -> str:
+    tops = {top for n in names if (top := _archives.top_directory(n))}
+    if len(tops) > 1:
+        raise _refuse_all(p, [_archives.many_tops(str(p), tops)])
+    return _pick_pkg_info(p, [n for n in names if _is_top_pkg_info(n)])
 
 
 def _read_tar_sdist(p: Path, fh: IO[bytes]) -> tuple[bytes, str]:
@@ -568,7 +625,7 @@ def _parse_metadata(
             )
         )
         return RawMetadata(), problems, warnings
-    raw, unparsed = parse_email(text)
+    raw, unparsed = _parse_email_plain(text) or parse_email(text)
     mv = raw.get("metadata_version")
     if mv is None:
         problems.append(
@@ -597,6 +654,91 @@ def _parse_metadata(
     return raw, problems, warnings
 
 
+# packaging's own tables, so the fast parser maps fields exactly as parse_email does.
+_EMAIL_TO_RAW: dict[str, str] | None = getattr(packaging.metadata, "_EMAIL_TO_RAW_MAPPING", None)
+_STRING_FIELDS: set[str] | None = getattr(packaging.metadata, "_STRING_FIELDS", None)
+_LIST_FIELDS: set[str] | None = getattr(packaging.metadata, "_LIST_FIELDS", None)
+_parse_keywords: Any = getattr(packaging.metadata, "_parse_keywords", None)
+_parse_project_urls: Any = getattr(packaging.metadata, "_parse_project_urls", None)
+# Fields whose parsing has special cases: the body can hold the description; an
+# empty Import-Name means "none" (packaging >= 26).
+_NOT_PLAIN_FIELDS = frozenset({"description"})
+_EMPTY_MEANS_NONE = frozenset({"import_names", "import_namespaces"})
+# Line boundaries other than "\n" that some email parsers honour (str.splitlines').
+_ODD_BREAK = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+# A header line as email.feedparser reads it: printable ASCII name, a colon.
+_HEADER = re.compile(r"([!-9;-~]+):(.*)", re.DOTALL)
+
+
+def _parse_email_plain(text: str) -> tuple[RawMetadata, dict[str, list[str]]] | None:
+    """``parse_email(text)`` for plain metadata, quickly; None for anything else.
+
+    Plain: "Name: value" lines (continuation lines allowed) up to the first
+    blank line, the body after it, no line boundary but "\n" in the headers,
+    and only fields packaging maps without special cases, each used as the
+    specification allows.  The values are built exactly as the email parser
+    (compat32 policy) and packaging build them; anything else -- including
+    all that parse_email would leave unparsed -- returns None, and
+    parse_email itself answers.
+    """
+    if _EMAIL_TO_RAW is None or _STRING_FIELDS is None or _LIST_FIELDS is None:
+        return None  # pragma: no cover - another packaging than the tested ones
+    head, blank, body = text.partition("\n\n")
+    if not blank and head.endswith("\n"):
+        head = head[:-1]
+    lines = head.split("\n")
+    if "" in lines or _ODD_BREAK.search(head):
+        return None
+    headers = _plain_headers(lines)
+    if headers is None:
+        return None
+    raw: dict[str, Any] = {}
+    for name, values in headers.items():
+        key = _EMAIL_TO_RAW.get(name)
+        if key is None or key in _NOT_PLAIN_FIELDS or (key in _EMPTY_MEANS_NONE and "" in values):
+            return None
+        if key in _STRING_FIELDS and len(values) == 1:
+            raw[key] = values[0]
+        elif key in _LIST_FIELDS:
+            raw[key] = values
+        elif key == "keywords" and len(values) == 1 and _parse_keywords is not None:
+            raw[key] = _parse_keywords(values[0])
+        elif key == "project_urls" and _parse_project_urls is not None:
+            try:
+                raw[key] = _parse_project_urls(values)
+            except KeyError:
+                return None
+        else:
+            return None
+    if body:
+        raw["description"] = body
+    return RawMetadata(**raw), {}  # type: ignore[typeddict-item]
+
+
+def _plain_headers(lines: list[str]) -> dict[str, list[str]] | None:
+    """Header values by lower-cased name, in order; None at the first line that is not plain."""
+    headers: dict[str, list[str]] = {}
+    name, first, more = "", "", []  # the header being read
+    for line in [*lines, ""]:
+        if line[:1] in (" ", "\t"):
+            if not name:
+                return None
+            more.append(line)
+            continue
+        if name:
+            # email's compat32 policy: strip blanks after the colon, keep continuation
+            # lines with their line ends, strip the final line end.
+            value = (first + "\n").lstrip(" \t") + "".join(m + "\n" for m in more)
+            headers.setdefault(name, []).append(value.rstrip("\r\n"))
+        if not line:
+            break
+        match = _HEADER.fullmatch(line)
+        if match is None:
+            return None
+        name, first, more = match.group(1).lower(), match.group(2), []
+    return headers
+
+
 def _metadata_20_warning(path: str) -> Finding:
     return Finding(
         code="metadata-version-2.0",
@@ -621,6 +763,7 @@ def _validation_problems(raw: RawMetadata, path: str) -> list[Finding]:
     return []
 
 
+@functools.lru_cache(maxsize=64)
 def _version_at_least(value: str, minimum: str) -> bool:
     try:
         return Version(value) >= Version(minimum)
@@ -628,13 +771,21 @@ def _version_at_least(value: str, minimum: str) -> bool:
         return False
 
 
-def _cross_check(path: str, filename: str, kind: FileType, raw: RawMetadata) -> list[Finding]:
+def _cross_check(
+    path: str,
+    filename: str,
+    kind: FileType,
+    raw: RawMetadata,
+    wheel_name: _WheelName | None = None,
+) -> list[Finding]:
     """Filename name/version against the metadata (after normalisation)."""
     meta_name, meta_version = raw.get("name"), raw.get("version")
     if meta_name is None or meta_version is None:
         return []
     try:
-        if kind == "bdist_wheel":
+        if wheel_name is not None:
+            fn_name, fn_version = wheel_name[0], wheel_name[1]
+        elif kind == "bdist_wheel":
             fn_name, fn_version, *_ = parse_wheel_filename(filename)
         else:
             fn_name, fn_version = parse_sdist_filename(filename)
@@ -799,12 +950,9 @@ def _metadata_form_fields(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     return fields
 
 
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9.]+")
+
+
 def _safe_name(name: str) -> str:
     """Runs of characters other than letters, digits and '.' become '-' (as twine sends)."""
-    out: list[str] = []
-    for ch in name:
-        if ch.isascii() and (ch.isalnum() or ch == "."):
-            out.append(ch)
-        elif not out or out[-1] != "-":
-            out.append("-")
-    return "".join(out)
+    return _UNSAFE_RUN.sub("-", name)

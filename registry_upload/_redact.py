@@ -20,7 +20,7 @@ import base64
 import re
 import threading
 import weakref
-from collections import Counter
+from collections import Counter, deque
 from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "redact", "register", "register_basic"]
@@ -40,30 +40,43 @@ _AUTH_VALUE = re.compile(
 
 
 class _Known:
-    """The secrets held now (counted: one value may be held twice), and one pattern."""
+    """The secrets held now (counted: one value may be held twice), and one pattern.
+
+    A released secret is only queued (:meth:`discard` runs in a garbage-collector
+    finaliser, possibly while this very thread holds the lock) and dropped at the
+    next :meth:`add` or :meth:`compiled`.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.values: Counter[str] = Counter()
         self.pattern: re.Pattern[str] | None = None
+        self.released: deque[frozenset[str]] = deque()
 
     def add(self, forms: frozenset[str]) -> None:
         with self.lock:
+            self._drop_released()
             self.values.update(forms)
             self.pattern = None
 
     def discard(self, forms: frozenset[str]) -> None:
-        with self.lock:
-            self.values.subtract(forms)
-            self.values += Counter()  # drop what fell to zero
-            self.pattern = None
+        self.released.append(forms)  # atomic; no lock taken here
 
     def compiled(self) -> re.Pattern[str] | None:
         with self.lock:
+            self._drop_released()
             if self.pattern is None and self.values:
                 alternatives = sorted(self.values, key=len, reverse=True)
                 self.pattern = re.compile("|".join(map(_alternative, alternatives)))
             return self.pattern
+
+    def _drop_released(self) -> None:
+        if not self.released:
+            return
+        while self.released:
+            self.values.subtract(self.released.popleft())
+        self.values += Counter()  # drop what fell to zero
+        self.pattern = None
 
 
 def _alternative(value: str) -> str:

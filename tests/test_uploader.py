@@ -267,7 +267,11 @@ def test_parallel_results_in_input_order_and_events(tmp_path: Path) -> None:
         assert mine[-1].result == result
         progress = [e for e in mine if e.kind == "progress"]
         assert progress and progress[-1].bytes_sent == progress[-1].total_bytes
-        assert progress[-1].bytes_sent == result.bytes_sent
+        # Every event of a file counts the file's bytes against its size.
+        size = path.stat().st_size
+        assert {e.total_bytes for e in mine} == {size}
+        assert progress[-1].bytes_sent == mine[-1].bytes_sent == size
+        assert result.bytes_sent > size  # the request: the file and its form fields
 
 
 def test_parallelism_adapts_to_the_registry(tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ class _Known:
             self._drop_released()
             if self.pattern is None and self.values:
                 alternatives = sorted(self.values, key=len, reverse=True)
-                self.pattern = re.compile("|".join(map(_alternative, alternatives)))
+                # Case-insensitive: a registry may echo a token upper- or lower-cased.
+                self.pattern = re.compile("|".join(map(_alternative, alternatives)), re.I)
             return self.pattern
 
     def _drop_released(self) -> None:
@@ -93,7 +94,10 @@ def register(value: str, owner: object) -> None:
     """Mask ``value`` (and its URL-quoted forms) for as long as ``owner`` lives."""
     if len(value) < MIN_LENGTH:
         return
-    forms = frozenset({value, quote(value, safe=""), quote_plus(value, safe="")})
+    encoded = base64.b64encode(value.encode()).decode("ascii")
+    forms = frozenset(
+        {value, quote(value, safe=""), quote_plus(value, safe=""), encoded, encoded.rstrip("=")}
+    )
     _KNOWN.add(forms)
     weakref.finalize(owner, _KNOWN.discard, forms)
 

@@ -146,7 +146,7 @@ def server_message(response: Response) -> str:
         message = f"{reason} {message}".strip() if message else reason
     if not message:
         message = f"{response.status} {reason or standard}".strip()
-    return redact(message)[:2000]
+    return _CONTROL.sub(" ", redact(message))[:2000]
 
 
 def _json_message(text: str) -> str:
@@ -161,9 +161,25 @@ def _json_message(text: str) -> str:
             if isinstance(value, str) and value:
                 parts.append(value)
             elif isinstance(value, list | dict) and value:
-                parts.append(json.dumps(value, ensure_ascii=False))
+                # Redacted before it is dumped: dumping escapes quotes and backslashes,
+                # and an escaped secret would no longer be recognised.
+                parts.append(json.dumps(_redacted(value), ensure_ascii=False))
         return " ".join(dict.fromkeys(parts))
     return ""
+
+
+def _redacted(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {redact(str(k)): _redacted(v) for k, v in value.items()}
+    return value
+
+
+# C0/C1 control characters (ESC and friends): a registry's words go to a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _standard_phrase(status: int) -> str:

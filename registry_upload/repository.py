@@ -24,9 +24,11 @@ __all__ = [
     "Origin",
     "Registry",
     "Repository",
+    "check_url",
     "detect_registry",
     "is_loopback_host",
     "origin_of",
+    "without_userinfo",
 ]
 
 #: (scheme, host, port): where credentials may go.
@@ -55,21 +57,57 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def origin_of(url: str) -> Origin:
-    """The (scheme, host, port) of a URL, with the scheme's default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+    """The (scheme, host, port) a request to ``url`` connects to, default port filled in.
+
+    Read with urllib3's parser, the one the transport connects with: an origin
+    check must see the URL as the connection will (``urlsplit`` reads
+    ``http://a:1\\@b:2/`` as host ``b``, urllib3 connects to ``a:1``).
+    """
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
     try:
+        parts = parse_url(url)
+    except LocationParseError:
+        return "", "", 0
+    scheme = (parts.scheme or "").lower()
+    host = (parts.host or "").lower().strip("[]")
+    return scheme, host, parts.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def check_url(url: str, what: str) -> str:
+    """``url`` stripped, or a ConfigurationError naming ``what`` is wrong with it.
+
+    Refused: not http(s), no host, a bad port or IPv6 literal, white space or
+    control characters inside, and any URL that two parsers read as different
+    hosts (a backslash in the authority): credentials follow the host.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+        raise _invalid(url, what, "has a bad port or IPv6 address") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise _invalid(url, what, "is not an http(s) URL")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url) or "\\" in url:
+        raise _invalid(url, what, "contains white space, a backslash or a control character")
+    if port == 0:
+        raise _invalid(url, what, "has port 0")
+    host = parts.hostname.lower().strip("[]")
+    if origin_of(url)[1:] != (host, port or _DEFAULT_PORTS[parts.scheme]):
+        raise _invalid(url, what, "names its host ambiguously")
+    return url
 
 
-def _invalid(url: str, why: str) -> ConfigurationError:
+def _invalid(url: str, what: str, why: str) -> ConfigurationError:
+    shown = without_userinfo(url)  # never echo credentials written into a URL
     return ConfigurationError(
-        f"repository URL {url!r} {why}",
-        hint="Use the registry's upload URL, e.g. " + PYPI_UPLOAD_URL,
-        url=url,
+        f"{what} {shown!r} {why}",
+        hint="Use the registry's upload URL, e.g. " + PYPI_UPLOAD_URL
+        if what == "repository URL"
+        else "Give the simple index's http(s) URL, e.g. https://pypi.org/simple/",
+        url=shown,
     )
 
 
@@ -89,22 +127,18 @@ class Repository:
     url_credentials: Credentials | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        url = self.url.strip()
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:  # a bad port or IPv6 literal
-            raise _invalid(_without_userinfo(url), f"is not a valid URL ({exc})") from None
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise _invalid(_without_userinfo(url), "is not an http(s) URL")
+        url = check_url(self.url, "repository URL")
+        parts = urlsplit(url)
+        port = parts.port
         if parts.username is not None or parts.password is not None:
             object.__setattr__(self, "url_credentials", _userinfo_credentials(parts))
-            host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+            host = parts.hostname or ""
+            host = host if ":" not in host else f"[{host}]"
             netloc = f"{host}:{port}" if port else host
             url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
         object.__setattr__(self, "url", url)
         if self.index_url is not None:
-            object.__setattr__(self, "index_url", self.index_url.strip())
+            object.__setattr__(self, "index_url", check_url(self.index_url, "index URL"))
 
     @property
     def registry(self) -> str:
@@ -142,14 +176,14 @@ def is_secure_url(url: str) -> bool:
     return parts.scheme == "https" or is_loopback_host(parts.hostname)
 
 
-def _without_userinfo(url: str) -> str:
+def without_userinfo(url: str) -> str:
+    """``url`` with anything before an ``@`` in its authority shown as ``***``."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
-    authority, slash, tail = rest.partition("/")
-    if "@" in authority:
-        authority = "***@" + authority.rsplit("@", 1)[1]
-    return f"{scheme}{sep}{authority}{slash}{tail}"
+    # Everything up to the last "@": a password may hold "/", "?" or "#" itself.
+    _, at, after = rest.rpartition("@")
+    return f"{scheme}{sep}***@{after}" if at else url
 
 
 def _userinfo_credentials(parts: object) -> Credentials:

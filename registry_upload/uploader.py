@@ -37,7 +37,7 @@ from .errors import (
     UploadInterrupted,
 )
 from .registries import PYPI_UPLOAD_URL, Profile
-from .repository import Repository
+from .repository import Repository, without_userinfo
 from .results import FileResult, FileStatus, ProgressEvent, Severity, UploadReport
 from .retry import RetryPolicy
 from .transport import Transport, TransportOptions
@@ -79,12 +79,7 @@ def resolve_repository(
         sections = load_pypirc(pypirc)
         section = sections.get(repository)
         if section is None or not section.repository:
-            known = ", ".join(sorted(sections)) or "none"
-            raise ConfigurationError(
-                f"repository {repository!r} is not in .pypirc (known: {known})",
-                hint="Add a [name] section with repository = <upload URL>, "
-                "list it in [distutils] index-servers, or pass --repository-url.",
-            )
+            raise _unknown_repository(repository, sorted(sections))
         repository_url = section.repository
         tls = {"ca_cert": section.ca_cert, "client_cert": section.client_cert}
     if repository_url is None:
@@ -94,6 +89,19 @@ def resolve_repository(
             or PYPI_UPLOAD_URL
         )
     return Repository(url=repository_url, name=repository, index_url=index_url), tls
+
+
+def _unknown_repository(name: str, known: list[str]) -> ConfigurationError:
+    if "://" in name:  # a URL given as a name: never echo what may be credentials in it
+        return ConfigurationError(
+            f"-r/--repository takes a .pypirc name, not a URL ({without_userinfo(name)!r})",
+            hint="Pass the URL with --repository-url (repository_url=...).",
+        )
+    return ConfigurationError(
+        f"repository {name!r} is not in .pypirc (known: {', '.join(known) or 'none'})",
+        hint="Add a [name] section with repository = <upload URL>, "
+        "list it in [distutils] index-servers, or pass --repository-url.",
+    )
 
 
 class Uploader:

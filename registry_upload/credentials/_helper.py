@@ -92,6 +92,7 @@ class CredentialHelperProvider:
             timeout=self._timeout,
             max_output=self._max_output,
             url=target.url,
+            quote_stderr=False,  # its output may hold the secret in any form: never shown
         )
         answer = parse_helper_output(output.stdout)
         password = answer.get("password", "")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -57,7 +58,8 @@ def which(name: str, env: Mapping[str, str] | None = None) -> str | None:
 
 
 def redact(text: str, secret_text: str) -> str:
-    """``text`` with every word and ``key=value`` value of ``secret_text`` masked."""
+    """``text`` with every line, ``key=value`` value and token-like run of ``secret_text``
+    masked (whatever quoting or punctuation surrounds a secret there)."""
     pieces: set[str] = set()
     for raw in secret_text.splitlines():
         line = raw.strip()
@@ -66,10 +68,14 @@ def redact(text: str, secret_text: str) -> str:
         pieces.add(line)
         if "=" in line:
             pieces.add(line.split("=", 1)[1].strip())
-        pieces.update(line.replace('"', " ").replace(",", " ").split())
+        pieces.update(_TOKENISH.findall(line))
     for piece in sorted((p for p in pieces if len(p) >= 4), key=len, reverse=True):
         text = text.replace(piece, _MASK)
     return text
+
+
+# Runs of the characters tokens are made of (base64, URL-safe, JWT, hex).
+_TOKENISH = re.compile(r"[A-Za-z0-9+/=._~:-]{4,}")
 
 
 def _drain(
@@ -87,7 +93,7 @@ def _drain(
         total += len(chunk)
         if total > limit:
             over.set()
-            proc.kill()
+            _kill_group(proc)
             return
         sink.append(chunk)
 
@@ -103,11 +109,15 @@ def run_tool(
     timeout: float = DEFAULT_TIMEOUT,
     max_output: int = DEFAULT_MAX_OUTPUT,
     url: str | None = None,
+    quote_stderr: bool = True,
 ) -> ToolOutput:
     """Run ``name args...`` and return what it printed.
 
     ``what`` names the command in messages ("aws CLI"); ``hint`` is the fix
-    shown when it fails ("Run `aws sso login` ...").
+    shown when it fails ("Run `aws sso login` ...").  ``quote_stderr=False``
+    never shows what the command printed (a credential helper's output is
+    its own and may hold the secret in any form).  The command runs in a
+    process group of its own, killed whole when it overruns.
     """
     executable = which(name, env)
     if executable is None:
@@ -120,6 +130,7 @@ def run_tool(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(env) if env is not None else None,
+            start_new_session=True,  # its children die with it (a shell's `sleep` too)
         )
     except OSError as exc:
         raise CredentialError(
@@ -143,16 +154,18 @@ def run_tool(
     try:
         code = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_group(proc)
         proc.wait()
         raise CredentialError(
             f"{what} did not answer within {timeout:g} s and was stopped", hint=hint, url=url
         ) from None
     finally:
+        _kill_group(proc)  # what the command left running would keep its pipes open
         for reader in readers:
             reader.join(timeout=5)
-        proc.stdout.close()
-        proc.stderr.close()
+        if not any(reader.is_alive() for reader in readers):
+            proc.stdout.close()
+            proc.stderr.close()
     if over.is_set():
         raise CredentialError(
             f"{what} printed more than {max_output} bytes and was stopped", hint=hint, url=url
@@ -161,10 +174,17 @@ def run_tool(
         b"".join(out).decode("utf-8", "replace"), b"".join(err).decode("utf-8", "replace")
     )
     if code != 0:
-        raise CredentialError(
-            f"{what} failed (exit status {code}){_quote(result)}", hint=hint, url=url
-        )
+        said = _quote(result) if quote_stderr else ""
+        raise CredentialError(f"{what} failed (exit status {code}){said}", hint=hint, url=url)
     return result
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import contextlib
+    import signal
+
+    with contextlib.suppress(OSError):  # already gone (ProcessLookupError) or not ours
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _feed(proc: subprocess.Popen[bytes], stdin: str | None) -> None:

@@ -158,7 +158,10 @@ def zip_problems(path: str, fh: IO[bytes], zf: zipfile.ZipFile, size: int) -> li
     unpacked = sum(i.file_size for i in infos)
     if unpacked > BOMB_MIN_SIZE and unpacked > BOMB_RATIO * max(size, 1):
         found.append(_bomb(path, unpacked, size))
-    found.extend(_ZipFraming(path, fh, infos, size).walk())
+    framing = _ZipFraming(path, fh, infos, size).walk()
+    found.extend(framing)
+    if not framing and not methods:  # members readable: look at the links' targets
+        found.extend(_zip_links(path, zf))
     return found
 
 
@@ -439,10 +442,11 @@ def _plain_central(
     for offset, local, raw_name in locals_:
         c = _CENTRAL_FULL.unpack_from(data, pos)
         (sig, _cv, _cs, extract, _r, flags, method, _t, _d, crc, csize, usize) = c[:12]
-        nlen, elen, clen, header_offset = c[12], c[13], c[14], c[18]
+        nlen, elen, clen, external, header_offset = c[12], c[13], c[14], c[17], c[18]
         start = pos + _CENTRAL_FULL.size
         if (
-            sig != _CENTRAL
+            (external >> 16) & 0o170000 == 0o120000  # a symlink: the full path checks it
+            or sig != _CENTRAL
             or extract > _MAX_EXTRACT_VERSION
             or clen
             or header_offset != offset
@@ -775,14 +779,40 @@ def _check_member(path: str, member: tarfile.TarInfo, scan: TarScan) -> None:
 
 def _link_target(member: tarfile.TarInfo) -> str | None:
     """The link target if it leaves the archive's tree, else None."""
-    link = member.linkname.replace("\\", "/")
-    if link.startswith("/") or _DRIVE.match(link):
-        return member.linkname
     base = posixpath.dirname(member.name) if member.issym() else ""
+    return member.linkname if _leaves_tree(base, member.linkname) else None
+
+
+def _leaves_tree(base: str, target: str) -> bool:
+    """Whether ``target``, read from directory ``base`` of the archive, leaves its tree."""
+    link = target.replace("\\", "/")
+    if link.startswith("/") or _DRIVE.match(link):
+        return True
     resolved = posixpath.normpath(posixpath.join(base, link))
-    if resolved == ".." or resolved.startswith("../"):
-        return member.linkname
-    return None
+    return resolved == ".." or resolved.startswith("../")
+
+
+def _zip_is_symlink(info: zipfile.ZipInfo) -> bool:
+    return (info.external_attr >> 16) & 0o170000 == 0o120000
+
+
+def _zip_links(path: str, zf: zipfile.ZipFile) -> list[Finding]:
+    """Symlink members (a Unix mode in the external attributes) pointing out of the tree."""
+    found = []
+    for info in zf.infolist():
+        if not _zip_is_symlink(info):
+            continue
+        target = zf.read(info)[:4096].decode("utf-8", "replace") if info.file_size < 4096 else ""
+        if not target or _leaves_tree(posixpath.dirname(info.filename), target):
+            found.append(
+                _error(
+                    path,
+                    "link-outside-archive",
+                    f"symlink {info.filename!r} points outside the archive ({target!r})",
+                    "Unpacking it could read or overwrite files elsewhere. " + _REBUILD,
+                )
+            )
+    return found
 
 
 def _maybe_pkg_info(path: str, tf: Any, member: tarfile.TarInfo, scan: TarScan, limit: int) -> None:

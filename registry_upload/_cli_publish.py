@@ -68,7 +68,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--verify-timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
         help="the longest wait for an index to list the files (default 60)",
@@ -105,6 +105,17 @@ def use_single_destination(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if isinstance(value, list):
             setattr(args, name, value[-1] if value else None)
+
+
+def _seconds(text: str) -> float:
+    """0 to a week, finite (``--verify-timeout 0`` checks once)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 604800, not {text}")
+    return value
 
 
 def run_publish(args: argparse.Namespace) -> int:

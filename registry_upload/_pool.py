@@ -40,6 +40,9 @@ class PoolRun:
     started: set[int] = field(default_factory=set)
     interrupted: bool = False
     halted: str | None = None
+    #: Files in flight when their connections were cut (Ctrl-C after the grace
+    #: period): whatever they ended with, their outcome on the registry is unknown.
+    aborted: set[int] = field(default_factory=set)
 
 
 class Pool:
@@ -75,7 +78,7 @@ class Pool:
             self._join(None)
         except KeyboardInterrupt:
             state.interrupted = True
-            self._interrupt()
+            self._interrupt(state)
         if self._failures:
             raise self._failures[0]
         return state
@@ -137,7 +140,7 @@ class Pool:
             # Short waits: Python runs signal handlers (Ctrl-C) only between them.
             alive[0].join(min(remaining, _POLL))
 
-    def _interrupt(self) -> None:
+    def _interrupt(self, state: PoolRun) -> None:
         self.stop.set()
         logger.debug("interrupted: no new files; %.1f s for the files in flight", self.grace)
         try:
@@ -146,6 +149,8 @@ class Pool:
             finished = False
         if finished:
             return
+        with self._lock:
+            state.aborted = {i for i in state.started if state.results[i] is None}
         if self.on_abort is not None:
             self.on_abort()
         with contextlib.suppress(KeyboardInterrupt):

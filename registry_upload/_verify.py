@@ -62,6 +62,11 @@ class VerifyPolicy:
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        import math
+
+        values = (self.timeout, self.initial_delay, self.max_delay, self.factor)
+        if not all(math.isfinite(v) for v in values) or self.timeout > 7 * 24 * 3600:
+            raise ValueError("VerifyPolicy: every value must be a finite number (a week at most)")
         if self.timeout < 0 or self.initial_delay <= 0 or self.max_delay <= 0:
             raise ValueError("VerifyPolicy: delays must be positive and the timeout >= 0")
         if self.factor < 1:

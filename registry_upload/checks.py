@@ -10,6 +10,7 @@ use).  Every step is bounded: archives by member count and unpacked size (see
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -86,7 +87,12 @@ def check(
     findings: list[Finding] = []
     for shown in collect_for_check(paths):
         shown_paths.append(shown)
-        found = tuple(_check_one(shown, attestations))
+        # Keyed by the path as given (the inspector names ./x.whl as x.whl), so
+        # report.for_path(path) finds every finding of the file.
+        found = tuple(
+            f if f.path == shown else dataclasses.replace(f, path=shown)
+            for f in _check_one(shown, attestations)
+        )
         if strict:
             found = tuple(_as_error(f) for f in found)
         findings.extend(found)
@@ -98,14 +104,7 @@ def check(
 def _as_error(finding: Finding) -> Finding:
     if finding.severity is Severity.ERROR:
         return finding
-    return Finding(
-        code=finding.code,
-        severity=Severity.ERROR,
-        path=finding.path,
-        message=finding.message,
-        field=finding.field,
-        hint=finding.hint,
-    )
+    return dataclasses.replace(finding, severity=Severity.ERROR)
 
 
 def _check_one(path: str, attestations: bool) -> list[Finding]:

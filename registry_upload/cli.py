@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from ._cli_publish import add_publish_arguments, run_publish, use_single_destination, wants_publish
 from ._version import __version__
@@ -24,28 +24,46 @@ __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, most: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {most}, not {value}")
     return value
 
 
+def _positive_int(text: str) -> int:
+    return _whole(text, 1000)
+
+
+def _jobs(text: str) -> int:
+    from .uploader import MAX_JOBS
+
+    return _whole(text, MAX_JOBS)
+
+
 def _positive_float(text: str) -> float:
+    """Seconds: more than 0, at most a week (no NaN, no infinity)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    if not 0 < value <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 604800, not {text}")
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (and a pointer to --help), not the whole usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message}\nhint: see `{self.prog} --help`\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="registry-upload",
         description="Upload wheels and sdists to Python package registries.",
         epilog="Exit codes: 0 ok, 1 some file failed, 2 usage or bad input.",
@@ -66,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--index-url", help="simple index to check for existing files")
     up.add_argument(
         "--jobs",
-        type=_positive_int,
+        type=_jobs,
         default=None,
         help="at most N uploads in flight, added while the registry is slow (default 8)",
     )

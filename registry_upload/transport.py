@@ -51,6 +51,9 @@ DEFAULT_USER_AGENT = (
     f"registry-upload/{__version__} urllib3/{_urllib3_version} "
     f"{sys.implementation.name}/{'.'.join(map(str, sys.version_info[:3]))}"
 )
+#: Without an explicit timeout, a small request (index page, probe, token
+#: exchange) gets at most this long.
+_SMALL_REQUEST_DEADLINE = 30.0
 # Responses are diagnostics, not downloads: keep at most this much of a body.
 _MAX_BODY = 1 << 20
 # Once an answer's headers are in, its body gets at most this long.
@@ -85,8 +88,12 @@ class TransportOptions:
     policy may retry).  ``None`` (the default) scales it with the body:
     ``connect_timeout + read_timeout + size / 32 KiB/s``, so a silent server
     costs about what the read timeout costs, and a multi-GB upload is never
-    cut on a link faster than 256 kbit/s.  Whatever the deadline, reading a
-    response body (a diagnostic, at most 1 MiB is kept) takes at most 30 s.
+    cut on a link faster than 256 kbit/s (a registry silent for longer than
+    ``read_timeout`` after a large upload leaves the attempt ambiguous, which
+    the uploader settles on the index, never by sending again blindly).  A
+    small request (an index page, the probe, a token exchange) gets at most
+    30 s.  Whatever the deadline, reading a response body (a diagnostic, at
+    most 1 MiB is kept) takes at most 30 s.
 
     ``expect_threshold``: bodies larger than this are sent with
     ``Expect: 100-continue``, so a registry that refuses the request from its
@@ -99,8 +106,8 @@ class TransportOptions:
     ca_cert: str | None = None
     client_cert: str | None = None
     verify: bool = True
-    connect_timeout: float = 30.0
-    read_timeout: float = 300.0
+    connect_timeout: float = 15.0
+    read_timeout: float = 60.0
     proxy: str | None = None
     pool_size: int = 8
     user_agent: str = DEFAULT_USER_AGENT
@@ -439,7 +446,10 @@ class Transport:
         length = len(payload) if payload is not None else None
         chunks = (lambda: iter((payload,))) if payload else None
         exchange = _Exchange(url, method, all_headers, chunks, length, max_body=max_body)
-        self._run(exchange, _Deadline(self.options.deadline(length or 0)), expect=False)
+        seconds = self.options.deadline(length or 0)
+        if self.options.timeout is None:  # an index page or a token: never a long wait
+            seconds = min(seconds, _SMALL_REQUEST_DEADLINE)
+        self._run(exchange, _Deadline(seconds), expect=False)
         assert exchange.response is not None
         return exchange.response
 

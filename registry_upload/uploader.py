@@ -42,13 +42,25 @@ from .results import FileResult, FileStatus, ProgressEvent, Severity, UploadRepo
 from .retry import RetryPolicy
 from .transport import Transport, TransportOptions
 
-__all__ = ["DEFAULT_JOBS", "PathInput", "ProgressEvent", "Uploader", "resolve_repository", "upload"]
+__all__ = [
+    "DEFAULT_JOBS",
+    "MAX_JOBS",
+    "PathInput",
+    "ProgressEvent",
+    "Uploader",
+    "resolve_repository",
+    "upload",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Parallel uploads by default: registries spend most of an upload's time
 #: processing it, so a few files in flight hide that latency.
 DEFAULT_JOBS = 8
+#: The most files in flight (each holds a connection and a thread).
+MAX_JOBS = 64
+#: The longest per-attempt deadline accepted (a week).
+MAX_TIMEOUT = 7 * 24 * 3600.0
 #: A registry that takes at least this long to answer a file adds a parallel
 #: worker (up to ``jobs``): its processing time is what parallelism hides.
 SLOW_FILE_SECONDS = 0.02
@@ -140,10 +152,11 @@ class Uploader:
         attestations: bool = True,
         on_event: Callable[[ProgressEvent], None] | None = None,
     ) -> None:
-        if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= MAX_JOBS:
             raise ConfigurationError(
-                f"jobs must be a whole number of at least 1, not {jobs!r}",
-                hint="Use jobs=1 for strictly sequential uploads (--jobs 1).",
+                f"jobs must be a whole number from 1 to {MAX_JOBS}, not {jobs!r}",
+                hint="Use jobs=1 for strictly sequential uploads (--jobs 1); registries "
+                "gain nothing from more than a few files in flight.",
             )
         self.repository, tls = resolve_repository(
             repository_url, repository=repository, pypirc=pypirc, index_url=index_url
@@ -256,7 +269,9 @@ class Uploader:
         notes: tuple[tuple[str, str], ...],
     ) -> UploadReport:
         results = tuple(
-            result if result is not None else _not_done(dist, i in run.started, run, self)
+            _settled(result, i in run.aborted)
+            if result is not None
+            else _not_done(dist, i in run.started, run, self)
             for i, (dist, result) in enumerate(zip(dists, run.results, strict=True))
         )
         if any(r.attempts for r in results):
@@ -281,13 +296,22 @@ def _unreachable(result: FileResult) -> str | None:
     return None
 
 
+_IN_FLIGHT = (
+    "interrupted while in flight: the registry may or may not have kept it "
+    "(a re-run with skip-existing is safe)"
+)
+
+
+def _settled(result: FileResult, aborted: bool) -> FileResult:
+    """A file whose connection Ctrl-C cut ended with an error of our making: unknown."""
+    if not aborted or result.status is not FileStatus.FAILED:
+        return result
+    return replace(result, status=FileStatus.INTERRUPTED, reason=_IN_FLIGHT)
+
+
 def _not_done(dist: Distribution, started: bool, run: PoolRun, up: Uploader) -> FileResult:
     if started:
-        status, reason = (
-            FileStatus.INTERRUPTED,
-            "interrupted while in flight: the registry may or may not have kept it "
-            "(a re-run with skip-existing is safe)",
-        )
+        status, reason = FileStatus.INTERRUPTED, _IN_FLIGHT
     else:
         status = FileStatus.NOT_STARTED
         reason = run.halted or "not started: the batch was interrupted"
@@ -310,9 +334,9 @@ def _transport_options(
     """The caller's options, completed by the .pypirc section's TLS settings."""
     options = options or TransportOptions()
     if timeout is not None:
-        if not timeout > 0:
+        if not 0 < timeout <= MAX_TIMEOUT:  # NaN fails this too
             raise ConfigurationError(
-                f"timeout must be a positive number of seconds, not {timeout!r}",
+                f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, not {timeout!r}",
                 hint="Give the most seconds one attempt (connect, send, answer) may take.",
             )
         options = replace(options, timeout=float(timeout))

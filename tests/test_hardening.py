@@ -550,3 +550,66 @@ def test_cli_against_a_registry_echoing_headers(wheel: Path) -> None:
         assert "authorization" in (out.stdout + out.stderr).lower()  # the echo is shown ...
         assert_no_canary(out.stdout, out.stderr)  # ... with the secret masked
         assert BASIC not in out.stdout + out.stderr
+
+
+def test_a_second_ctrl_c_never_calls_a_file_in_flight_failed(tmp_path: Path) -> None:
+    files = _many(tmp_path, 20)
+    with FakeRegistry(delay=0.6) as registry:
+        first = threading.Timer(1.0, _thread.interrupt_main)
+        second = threading.Timer(1.1, _thread.interrupt_main)  # before the grace period ends
+        first.start()
+        second.start()
+        try:
+            with Uploader(registry.url, credentials=CREDS, jobs=4) as uploader:
+                with pytest.raises(UploadInterrupted) as raised:
+                    uploader.upload(files)
+        finally:
+            first.cancel()
+            second.cancel()
+        time.sleep(0.8)
+        stored = set(registry.stored)
+    report = raised.value.report
+    statuses = {r.status for r in report}
+    assert FileStatus.FAILED not in statuses  # our own abort is no failure of the file
+    assert FileStatus.INTERRUPTED in statuses  # (four slow uploads were in flight)
+    assert statuses <= {FileStatus.UPLOADED, FileStatus.INTERRUPTED, FileStatus.NOT_STARTED}
+    assert {r.filename for r in report if r.status is FileStatus.UPLOADED} <= stored
+    assert not ({r.filename for r in report if r.status is FileStatus.NOT_STARTED} & stored)
+    assert not _upload_threads()
+
+
+def test_check_keys_findings_by_the_path_as_given(tmp_path: Path) -> None:
+    import zipfile as zf_module
+
+    from registry_upload import check
+    from registry_upload.testing import core_metadata
+
+    wheel = tmp_path / "evil-1.0-py3-none-any.whl"
+    with zf_module.ZipFile(wheel, "w") as zf:
+        zf.writestr("../escape.py", "x")
+        zf.writestr("evil-1.0.dist-info/METADATA", core_metadata("evil", "1.0"))
+    given = os.path.join(os.curdir, os.path.relpath(wheel))
+    report = check(given)
+    assert report.paths == (given,)
+    assert [f.code for f in report.for_path(given)] == ["unsafe-member-path"]
+    out = _cli("check", given)
+    assert out.returncode == 1 and "FAILED" in out.stdout and "unsafe-member-path" in out.stdout
+
+
+@pytest.mark.parametrize("index", ["http://[::1/", "ftp://x/", "http://127.0.0.1:1\\@127.0.0.1:2/"])
+def test_a_bad_index_url_is_a_usage_error(wheel: Path, index: str) -> None:
+    out = _cli(
+        "upload", "--repository-url", "http://127.0.0.1:9/", "--index-url", index, str(wheel)
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "index URL" in out.stderr
+    assert len(out.stderr.strip().splitlines()) <= 2  # the error and its hint
+
+
+def test_argument_errors_are_one_line_and_a_hint() -> None:
+    out = _cli("upload", "--jobs", "0", "x.whl")
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        "error: argument --jobs: must be from 1 to 64, not 0",
+        "hint: see `registry-upload upload --help`",
+    ]

@@ -233,6 +233,29 @@ def test_wheel_entry_escaping_the_tree(tmp_path: Path, member: str) -> None:
     assert _codes(error) == ["unsafe-member-path"]
 
 
+def _wheel_with_symlink(tmp_path: Path, target: str) -> Path:
+    path = tmp_path / "evil-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, data in _good_entries():
+            zf.writestr(member, data)
+        link = zipfile.ZipInfo("evil/data.txt")
+        link.create_system = 3  # Unix: the mode below is read as such
+        link.external_attr = (0o120777 & 0xFFFF) << 16
+        zf.writestr(link, target)
+    return path
+
+
+@pytest.mark.parametrize("target", ["../../../../etc/passwd", "/etc/passwd"])
+def test_wheel_symlink_outside_the_tree(tmp_path: Path, target: str) -> None:
+    error = _refused(_wheel_with_symlink(tmp_path, target))
+    assert _codes(error) == ["link-outside-archive"]
+    assert target in error.problems[0].message
+
+
+def test_wheel_symlink_inside_the_tree_is_fine(tmp_path: Path) -> None:
+    assert Distribution.open(_wheel_with_symlink(tmp_path, "__init__.py")).name == "evil"
+
+
 def test_wheel_with_data_prepended(tmp_path: Path) -> None:
     path = _wheel_with(tmp_path, _good_entries())
     path.write_bytes(gzip.compress(b"a tar.gz in front") + path.read_bytes())

@@ -397,7 +397,7 @@ def _cmd_auth(args: argparse.Namespace) -> int:
     """Resolve credentials as an upload would, non-interactively, and say who answered."""
     from datetime import datetime, timezone
 
-    from .credentials import CredentialChain, Target
+    from .credentials import CredentialChain, FixedProvider, Target
     from .errors import RegistryUploadError
     from .uploader import resolve_repository
 
@@ -406,6 +406,8 @@ def _cmd_auth(args: argparse.Namespace) -> int:
             args.url, repository=args.repository, pypirc=args.config_file
         )
         chain = CredentialChain.default(pypirc=args.config_file, interactive=False)
+        if repo.url_credentials is not None and repo.url_credentials.password:
+            chain = chain.headed_by(FixedProvider(repo.url_credentials))
         resolution = chain.resolve(Target(url=repo.url, name=repo.name), record_errors=True)
     except RegistryUploadError as exc:
         sys.stderr.write(f"error: {exc.message}\n")

@@ -28,7 +28,14 @@ from ._attempt import AttemptOptions, FileUpload
 from ._paths import collect
 from ._pool import Pool, PoolRun
 from ._session import Session, SessionOptions
-from .credentials import CredentialChain, CredentialProvider, Credentials, Resolution, load_pypirc
+from .credentials import (
+    CredentialChain,
+    CredentialProvider,
+    Credentials,
+    FixedProvider,
+    Resolution,
+    load_pypirc,
+)
 from .distribution import Distribution
 from .errors import (
     ConfigurationError,
@@ -365,16 +372,17 @@ def _credential_source(
         )
     if isinstance(credentials, Credentials):
         return credentials, None
-    if isinstance(credentials, CredentialChain):
-        return None, credentials
+    if isinstance(credentials, CredentialProvider) and not isinstance(credentials, CredentialChain):
+        credentials = CredentialChain([credentials])
     if credentials is None:
+        if username is None and from_url is not None and not from_url.password:
+            username = from_url.username  # a username alone in the URL heads the chain
+        credentials = default_chain(username, password)
+    if isinstance(credentials, CredentialChain):
         if from_url is not None and from_url.password and username is None and password is None:
-            return from_url, None
-        if username is None and from_url is not None:
-            username = from_url.username
-        return None, default_chain(username, password)
-    if isinstance(credentials, CredentialProvider):
-        return None, CredentialChain([credentials])
+            # What the user wrote into the URL answers first, as source "url".
+            return None, credentials.headed_by(FixedProvider(from_url))
+        return None, credentials
     raise TypeError(
         f"credentials must be Credentials, a CredentialChain, a CredentialProvider or None, "
         f"not {type(credentials).__name__}; for a username and password pass "

@@ -613,3 +613,17 @@ def test_argument_errors_are_one_line_and_a_hint() -> None:
         "error: argument --jobs: must be from 1 to 64, not 0",
         "hint: see `registry-upload upload --help`",
     ]
+
+
+def test_url_credentials_serve_publish_and_auth_too(wheel: Path) -> None:
+    with FakeRegistry() as registry:
+        url = registry.url.replace("://", f"://alice:{CANARY}@")
+        published = _cli(
+            "upload", "--repository-url", url, "--verify", "--verify-timeout", "5", str(wheel)
+        )
+        auth = _cli("auth", url, "--json")
+    assert published.returncode == 0, published.stdout + published.stderr
+    assert _auth_headers(registry, "POST") == [f"Basic {BASIC}"]
+    assert auth.returncode == 0, auth.stderr
+    assert json.loads(auth.stdout)["source"] == "url"
+    assert_no_canary(published.stdout, published.stderr, auth.stdout, auth.stderr)

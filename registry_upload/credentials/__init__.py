@@ -40,7 +40,13 @@ from ._helper import CredentialHelperProvider
 from ._keyring import KeyringProvider
 from ._oidc import TrustedPublishingProvider, decode_claims
 from ._pypirc import PypircProvider, PypircSection, default_pypirc_path, load_pypirc
-from ._simple import EnvProvider, ExplicitProvider, NetrcProvider, PromptProvider
+from ._simple import (
+    EnvProvider,
+    ExplicitProvider,
+    FixedProvider,
+    NetrcProvider,
+    PromptProvider,
+)
 from ._types import CredentialKind, CredentialProvider, Credentials, Secret, Skip, Target
 
 __all__ = [
@@ -57,6 +63,7 @@ __all__ = [
     "Credentials",
     "EnvProvider",
     "ExplicitProvider",
+    "FixedProvider",
     "GitLabJobTokenProvider",
     "KeyringProvider",
     "NetrcProvider",
@@ -206,6 +213,10 @@ class CredentialChain:
         if index is None:
             raise ValueError(f"no provider named {name!r} in {self!r}")
         self.providers.insert(index, provider)
+
+    def headed_by(self, provider: CredentialProvider) -> CredentialChain:
+        """A new chain asking ``provider`` first, then these providers."""
+        return CredentialChain([provider, *self.providers])
 
     def remove(self, name: str) -> None:
         self.providers = [p for p in self.providers if p.name != name]

@@ -39,6 +39,20 @@ class ExplicitProvider:
         )
 
 
+class FixedProvider:
+    """Credentials known before the chain is asked (written into the URL: source ``url``)."""
+
+    def __init__(self, credentials: Credentials, name: str = "url") -> None:
+        self.name = name
+        self._credentials = credentials
+
+    def __repr__(self) -> str:
+        return f"FixedProvider({self.name!r}, username={self._credentials.username!r})"
+
+    def provide(self, target: Target) -> Credentials | None:
+        return self._credentials
+
+
 class EnvProvider:
     """``REGISTRY_UPLOAD_USERNAME``/``_PASSWORD``, then twine's ``TWINE_USERNAME``/``_PASSWORD``.
 

@@ -170,6 +170,9 @@ def unlistable_error(directory: str, exc: OSError) -> UnsupportedDistributionErr
 
 
 def _not_distributions(others: list[str]) -> UnsupportedDistributionError:
+    missing = [o for o in others if not os.path.lexists(o)]
+    if missing:
+        return _missing(missing)
     shown = ", ".join(others[:10]) + (f" (and {len(others) - 10} more)" if len(others) > 10 else "")
     message = f"not distribution files: {shown}; expected wheels (.whl) and sdists (.tar.gz, .zip)"
     hint = (
@@ -183,6 +186,19 @@ def _not_distributions(others: list[str]) -> UnsupportedDistributionError:
         ],
         hint=hint,
         path=others[0],
+    )
+
+
+def _missing(paths: list[str]) -> UnsupportedDistributionError:
+    shown = ", ".join(paths[:10]) + (f" (and {len(paths) - 10} more)" if len(paths) > 10 else "")
+    hint = "Build first (python -m build) or check the path."
+    return UnsupportedDistributionError(
+        f"no such file or directory: {shown}",
+        problems=[
+            _finding(p, "no-such-file", f"{p}: no such file or directory", hint) for p in paths
+        ],
+        hint=hint,
+        path=paths[0],
     )
 
 

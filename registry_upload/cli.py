@@ -131,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     auth.add_argument("-r", "--repository", help="a repository name from .pypirc")
     auth.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
     auth.add_argument("--json", action="store_true", help="print the answer as JSON on stdout")
+    auth.add_argument(
+        "--non-interactive", action="store_true", help="accepted for symmetry: auth never prompts"
+    )
     auth.add_argument("-v", "--verbose", action="store_true")
 
     demo = sub.add_parser("demo", help="build, upload to a local pypiserver, fetch back")

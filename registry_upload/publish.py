@@ -701,9 +701,11 @@ def _refuse_duplicates(destinations: Sequence[_Destination]) -> None:
 def _no_credentials(dest: _Destination) -> NoCredentialsError:
     assert dest.uploader is not None
     resolution = dest.uploader.resolution
-    trail = resolution.describe() if resolution is not None else "none were given"
+    trail = resolution.describe() if resolution is not None else ""
+    where = dest.name if dest.name == dest.url else f"{dest.name} ({dest.url})"
     return NoCredentialsError(
-        f"no credentials for {dest.name} ({dest.url}): {trail}; nothing was sent anywhere",
+        f"no credentials for {where}: {trail or 'no credential provider was asked'}; "
+        "nothing was sent anywhere",
         hint="Every registry destination needs credentials before a publish starts: set "
         "them for this one (REGISTRY_UPLOAD_PASSWORD, ~/.pypirc, a keyring, a credential "
         "helper), or allow uploads without credentials (allow_anonymous=True / "

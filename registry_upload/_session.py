@@ -72,6 +72,7 @@ class Session:
         self._probed = False
         self._learned = False
         self._index_cache: dict[str, IndexFiles | None] = {}
+        self._authorizations: dict[str, tuple[Credentials, str | None]] = {}
 
     # -- the registry ----------------------------------------------------------
 
@@ -156,12 +157,20 @@ class Session:
 
         The one place that decides whether credentials may travel: only to the
         origin they were resolved for, and over plain http only to loopback or
-        with ``allow_insecure``.  (Redirects of such a request are followed by
-        urllib3 only with the header dropped when the origin changes.)
+        with ``allow_insecure``.  (The transport never follows a redirect: it
+        returns it, so a header never travels on to another origin.)
         """
         creds = self.credentials()
         if creds is None:
             return None
+        cached = self._authorizations.get(url)
+        if cached is not None and cached[0] is creds:  # a refreshed token is a new object
+            return cached[1]
+        header = self._authorization(url, creds)
+        self._authorizations[url] = (creds, header)
+        return header
+
+    def _authorization(self, url: str, creds: Credentials) -> str | None:
         if origin_of(url) != self.repository.origin:
             logger.debug("not sending credentials to %s: another origin", url)
             return None

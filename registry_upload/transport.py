@@ -723,6 +723,7 @@ class _Watchdog:
         self._next = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._wake_at = 0.0  # when the thread wakes next on its own
 
     def arm(self, sock: socket.socket, at: float) -> int:
         with self._cond:
@@ -734,7 +735,10 @@ class _Watchdog:
                     target=self._run, name="registry-upload-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif at < self._wake_at:
+                # Only a deadline earlier than the next wake-up needs the thread now: a
+                # thread switch per request is a good share of a small upload's cost.
+                self._cond.notify()
             return self._next
 
     def disarm(self, key: int) -> None:
@@ -767,9 +771,12 @@ class _Watchdog:
                             del self._armed[key]
                             _cut(sock)
                     if self._armed:
-                        self._cond.wait(min(at for at, _ in self._armed.values()) - now)
-                    elif not self._cond.wait(self._IDLE) and not self._armed:
-                        return
+                        self._wake_at = min(at for at, _ in self._armed.values())
+                        self._cond.wait(self._wake_at - now)
+                    else:
+                        self._wake_at = now + self._IDLE
+                        if not self._cond.wait(self._IDLE) and not self._armed:
+                            return
             finally:
                 self._thread = None
 

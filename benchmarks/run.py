@@ -255,6 +255,20 @@ def hash_inspect_memory(wheel: Path, results: dict[str, Any]) -> None:
     wall, rss = map(float, subprocess.check_output([PY, "-c", code, str(wheel)]).split())
     results["inspect_and_hash_large"] = {"wall_s": wall, "peak_rss_mib": rss}
     print(f"\n== inspect + sha256/blake2b of the large wheel: {wall:.3f} s, peak RSS {rss:.1f} MiB")
+    started = time.perf_counter()
+    subprocess.check_output([PY, "-c", SHA256_PASS, str(wheel)])
+    floor = time.perf_counter() - started
+    results["sha256_pass_large"] = {"wall_s": floor}
+    print(f"== one sha256 pass over the large wheel, as a process (the floor): {floor:.3f} s")
+
+
+# One sha256 pass in 1 MiB reads, timed as a whole process like every tool here: with
+# a raw socket send (curl), the floor of an upload that sends a file and its digest.
+SHA256_PASS = (
+    "import hashlib, sys; h=hashlib.sha256()\n"
+    "with open(sys.argv[1], 'rb', buffering=0) as f:\n"
+    "    while chunk := f.read(1 << 20): h.update(chunk)\n"
+)
 
 
 WARM_CHILD = """
@@ -373,9 +387,12 @@ def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return float(table[name]["wall_s"])
 
     large = row("one ")
-    ours, curl = wall(large, "registry_upload"), wall(large, "curl")
-    if ours and curl:
-        out["large: <= 0.5x curl"] = {"value": ours / curl, "met": ours / curl <= 0.5}
+    ours, send = wall(large, "registry_upload"), wall(large, "curl (no Expect)")
+    sha = results.get("sha256_pass_large", {}).get("wall_s")
+    if ours and send and sha:
+        # The floor: the slower of a raw socket send (curl) and one sha256 pass.
+        floor = max(send, float(sha))
+        out["large: <= 1.3x the floor"] = {"value": ours / floor, "met": ours / floor <= 1.3}
     if large and "peak_rss_mib" in large.get("registry_upload", {}):
         rss = large["registry_upload"]["peak_rss_mib"]
         out["large: peak RSS <= 40 MiB"] = {"value": rss, "met": rss <= 40}
@@ -543,6 +560,7 @@ def main() -> int:
             "targets",
             "import",
             "inspect_and_hash_large",
+            "sha256_pass_large",
         ):
             continue
         print(f"  {label}")

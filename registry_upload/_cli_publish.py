@@ -108,14 +108,10 @@ def use_single_destination(args: argparse.Namespace) -> None:
 
 
 def _seconds(text: str) -> float:
-    """0 to a week, finite (``--verify-timeout 0`` checks once)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 7 * 24 * 3600:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 604800, not {text}")
-    return value
+    """0 to a week (``--verify-timeout 0`` checks once)."""
+    from .cli import seconds
+
+    return seconds(text, zero=True)
 
 
 def run_publish(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ from typing import Any
 
 from ._index import IndexLookup, lookup_project_files, project_page_url
 from .errors import FileExistsOnRegistryError, UploadError
-from .transport import Transport
+from .transport import MAX_WAIT_SECONDS, Transport
 
 __all__ = ["VerifyOutcome", "VerifyPolicy", "VerifyStatus", "verify_listed"]
 
@@ -65,7 +65,7 @@ class VerifyPolicy:
         import math
 
         values = (self.timeout, self.initial_delay, self.max_delay, self.factor)
-        if not all(math.isfinite(v) for v in values) or self.timeout > 7 * 24 * 3600:
+        if not all(math.isfinite(v) for v in values) or self.timeout > MAX_WAIT_SECONDS:
             raise ValueError("VerifyPolicy: every value must be a finite number (a week at most)")
         if self.timeout < 0 or self.initial_delay <= 0 or self.max_delay <= 0:
             raise ValueError("VerifyPolicy: delays must be positive and the timeout >= 0")

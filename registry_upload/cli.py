@@ -44,15 +44,23 @@ def _jobs(text: str) -> int:
     return _whole(text, MAX_JOBS)
 
 
-def _positive_float(text: str) -> float:
-    """Seconds: more than 0, at most a week (no NaN, no infinity)."""
+def seconds(text: str, *, zero: bool = False) -> float:
+    """A number of seconds: more than 0 (or 0 too, with ``zero``), at most a week,
+    never NaN or infinity."""
+    from .transport import MAX_WAIT_SECONDS
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 7 * 24 * 3600:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 604800, not {text}")
+    if not (value >= 0 if zero else value > 0) or not value <= MAX_WAIT_SECONDS:
+        least = "from 0 to" if zero else "more than 0 and at most"
+        raise argparse.ArgumentTypeError(f"must be {least} {MAX_WAIT_SECONDS:g}, not {text}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return seconds(text)
 
 
 class _Parser(argparse.ArgumentParser):

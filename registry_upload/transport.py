@@ -36,9 +36,11 @@ from urllib3.util.wait import wait_for_read
 from ._hashing import CHUNK_SIZE, Digests, StreamHasher
 from ._version import __version__
 from .errors import TransportError
+from .repository import without_userinfo
 
 __all__ = [
     "DEFAULT_USER_AGENT",
+    "MAX_WAIT_SECONDS",
     "MultipartBody",
     "Response",
     "Transport",
@@ -51,6 +53,8 @@ DEFAULT_USER_AGENT = (
     f"registry-upload/{__version__} urllib3/{_urllib3_version} "
     f"{sys.implementation.name}/{'.'.join(map(str, sys.version_info[:3]))}"
 )
+#: The longest wait any option accepts (a per-attempt deadline, a verify wait): a week.
+MAX_WAIT_SECONDS = 7 * 24 * 3600.0
 #: Without an explicit timeout, a small request (index page, probe, token
 #: exchange) gets at most this long.
 _SMALL_REQUEST_DEADLINE = 30.0
@@ -340,7 +344,7 @@ class Transport:
                 if o.client_cert:
                     kwargs["cert_file"] = o.client_cert
                 if proxy:
-                    logger.debug("using proxy %s", _redact_url(proxy))
+                    logger.debug("using proxy %s", without_userinfo(proxy))
                     manager = urllib3.ProxyManager(proxy, **kwargs)
                 else:
                     manager = urllib3.PoolManager(**kwargs)
@@ -961,16 +965,6 @@ def proxy_from_environment(scheme: str, host: str, port: int | None = None) -> s
         if host == name or host.endswith("." + name):
             return None
     return proxy
-
-
-def _redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password or parts.username:
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return parts._replace(netloc=f"***@{host}").geturl()
-    return url
 
 
 def _connect_error(exc: BaseException, ex: _Exchange, *, proxied: bool) -> TransportError:

@@ -47,7 +47,7 @@ from .registries import PYPI_UPLOAD_URL, Profile
 from .repository import Repository, without_userinfo
 from .results import FileResult, FileStatus, ProgressEvent, Severity, UploadReport
 from .retry import RetryPolicy
-from .transport import Transport, TransportOptions
+from .transport import MAX_WAIT_SECONDS, Transport, TransportOptions
 
 __all__ = [
     "DEFAULT_JOBS",
@@ -66,8 +66,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_JOBS = 8
 #: The most files in flight (each holds a connection and a thread).
 MAX_JOBS = 64
-#: The longest per-attempt deadline accepted (a week).
-MAX_TIMEOUT = 7 * 24 * 3600.0
 #: A registry that takes at least this long to answer a file adds a parallel
 #: worker (up to ``jobs``): its processing time is what parallelism hides.
 SLOW_FILE_SECONDS = 0.02
@@ -341,9 +339,10 @@ def _transport_options(
     """The caller's options, completed by the .pypirc section's TLS settings."""
     options = options or TransportOptions()
     if timeout is not None:
-        if not 0 < timeout <= MAX_TIMEOUT:  # NaN fails this too
+        if not 0 < timeout <= MAX_WAIT_SECONDS:  # NaN fails this too
             raise ConfigurationError(
-                f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, not {timeout!r}",
+                f"timeout must be more than 0 and at most {MAX_WAIT_SECONDS:g} seconds, "
+                f"not {timeout!r}",
                 hint="Give the most seconds one attempt (connect, send, answer) may take.",
             )
         options = replace(options, timeout=float(timeout))

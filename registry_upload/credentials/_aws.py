@@ -12,7 +12,6 @@ one call gives the token and when to ask again.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ from typing import Any
 
 from ..errors import CredentialError
 from ..registries._cloud import CodeArtifactRepository, parse_codeartifact_url
-from ._process import DEFAULT_TIMEOUT, parse_expiry, run_tool
+from ._process import DEFAULT_TIMEOUT, json_answer, parse_expiry, run_tool
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
 __all__ = ["CodeArtifactProvider", "CodeArtifactRepository", "parse_codeartifact_url"]
@@ -118,10 +117,7 @@ class CodeArtifactProvider:
             timeout=self._timeout,
             url=url,
         )
-        try:
-            answer = json.loads(output.stdout)
-        except ValueError:
-            answer = None
+        answer = json_answer(output)
         return _token_and_expiry(answer, url)
 
 

@@ -13,13 +13,12 @@ non-empty username (Microsoft's and uv's documentation); we send ``azure``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Mapping
 
 from ..errors import CredentialError
 from ..registries._cloud import AzureArtifactsFeed, parse_azure_artifacts_url
-from ._process import DEFAULT_TIMEOUT, run_tool, which
+from ._process import DEFAULT_TIMEOUT, json_answer, run_tool, which
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 
 __all__ = ["AzureArtifactsFeed", "AzureArtifactsProvider", "parse_azure_artifacts_url"]
@@ -95,10 +94,7 @@ class AzureArtifactsProvider:
             timeout=self._timeout,
             url=url,
         )
-        try:
-            answer = json.loads(output.stdout)
-        except ValueError:
-            answer = None
+        answer = json_answer(output)
         token = answer.get("accessToken") if isinstance(answer, dict) else None
         if not isinstance(answer, dict) or not isinstance(token, str) or not token:
             raise CredentialError(

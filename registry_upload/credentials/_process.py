@@ -206,6 +206,16 @@ def _quote(result: ToolOutput) -> str:
     return f": {said}"
 
 
+def json_answer(output: ToolOutput) -> object:
+    """What a command printed on stdout, read as JSON (``None`` if it is not)."""
+    import json
+
+    try:
+        return json.loads(output.stdout)
+    except ValueError:
+        return None
+
+
 def parse_expiry(value: object) -> float | None:
     """A Unix time from a number or an ISO 8601 string (naive means UTC), else ``None``."""
     import datetime as dt

@@ -87,8 +87,8 @@ def _destinations(args: argparse.Namespace) -> list[str]:
 
 def wants_publish(args: argparse.Namespace) -> bool:
     """More than one destination, a static index, or --verify."""
+    from ._destination import is_static_destination
     from .errors import ConfigurationError
-    from .static_index import is_static_destination
 
     destinations = _destinations(args)
     if len(destinations) > 1 or getattr(args, "verify", False):
@@ -185,11 +185,11 @@ class _Bars:
 
 
 def _publisher(args: argparse.Namespace, out: TextIO, bars: _Bars) -> Publisher:
+    from ._destination import is_static_destination
     from .credentials import CredentialChain
     from .errors import ConfigurationError
     from .publish import Publisher
     from .retry import RetryPolicy
-    from .static_index import is_static_destination
     from .transport import TransportOptions
     from .uploader import DEFAULT_JOBS, resolve_repository
 

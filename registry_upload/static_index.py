@@ -72,8 +72,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import quote
 
 from packaging.metadata import parse_email
 from packaging.utils import (
@@ -85,10 +84,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from ._destination import is_static_destination, root_from_destination
 from ._hashing import CHUNK_SIZE, hash_file
 from .distribution import METADATA_SIZE_LIMIT, Distribution
 from .errors import (
-    ConfigurationError,
     DistributionError,
     FileExistsOnRegistryError,
     InvalidDistributionError,
@@ -125,32 +124,6 @@ _REGISTRY = "static index"
 
 
 # -- destinations ----------------------------------------------------------------
-
-
-def _root_from_destination(destination: str | os.PathLike[str]) -> Path | None:
-    """The directory a destination names, or ``None`` when it is not a static index."""
-    if isinstance(destination, os.PathLike):
-        return Path(destination)
-    if destination.startswith("file:"):
-        parts = urlsplit(destination)
-        if parts.netloc not in ("", "localhost"):
-            raise ConfigurationError(
-                f"{destination}: a file: URL for a static index must name a local directory",
-                hint="Write file:///path/to/simple/ (three slashes) or a plain directory path.",
-                url=destination,
-            )
-        return Path(url2pathname(parts.path))
-    if "://" in destination:
-        return None
-    separators = tuple(s for s in (os.sep, os.altsep) if s)
-    if destination.startswith((".", "~")) or any(s in destination for s in separators):
-        return Path(destination).expanduser()
-    return None
-
-
-def is_static_destination(destination: str | os.PathLike[str]) -> bool:
-    """True for a ``file:`` URL or a directory path; false for http(s) URLs and bare names."""
-    return _root_from_destination(destination) is not None
 
 
 # -- results -------------------------------------------------------------------
@@ -217,7 +190,7 @@ class StaticIndex:
     """
 
     def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 300.0) -> None:
-        path = _root_from_destination(root)
+        path = root_from_destination(root)
         if path is None:  # a bare word: take it as a relative directory
             path = Path(root)
         self.root = path.absolute()

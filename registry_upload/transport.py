@@ -23,14 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 import urllib3
 from urllib3._version import __version__ as _urllib3_version
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, SSLError
-from urllib3.util import parse_url
+from urllib3.util import Url, parse_url
 from urllib3.util.wait import wait_for_read
 
 from ._hashing import CHUNK_SIZE, Digests, StreamHasher
@@ -466,7 +466,7 @@ class Transport:
     def _run(self, ex: _Exchange, deadline: _Deadline, *, expect: bool) -> None:
         """Connect, send, read the answer into ``ex.response``; TransportError otherwise."""
         manager = self._manager(ex.url)
-        u = parse_url(ex.url)
+        u = _parse(ex.url)
         pool = manager.connection_from_host(u.host or "", port=u.port, scheme=u.scheme or "http")
         try:
             conn: Any = pool._get_conn()
@@ -533,11 +533,13 @@ class Transport:
         early = b""
         try:
             sock.settimeout(deadline.cap(o.read_timeout))
-            sock.sendall(head)
+            if expect or ex.chunks is None:
+                sock.sendall(head)
+                head = b""
             if expect:
                 early = self._await_continue(sock, ex, deadline)
             if not early and ex.chunks is not None:
-                early = self._send_body(sock, ex, deadline)
+                early = self._send_body(sock, ex, head, deadline)
         except (OSError, ValueError) as exc:
             # A registry may answer and close while the body is going out: look for it.
             early = _salvage(sock)
@@ -546,7 +548,7 @@ class Transport:
         try:
             sock.settimeout(deadline.cap(o.read_timeout))
             raw = http.client.HTTPResponse(
-                cast(socket.socket, _PrefixedSocket(early, sock)), method=ex.method
+                cast(socket.socket, _PrefixedSocket(early, sock) if early else sock), method=ex.method
             )
             raw.begin()
         except (OSError, ValueError, http.client.HTTPException) as exc:
@@ -581,12 +583,15 @@ class Transport:
                 return b""
             wait = max(0.0, deadline.left())  # 102/103: keep waiting for 100 or the answer
 
-    def _send_body(self, sock: socket.socket, ex: _Exchange, deadline: _Deadline) -> bytes:
-        """Send the body, watching for an early answer; returns it (b"" when none came).
+    def _send_body(
+        self, sock: socket.socket, ex: _Exchange, head: bytes, deadline: _Deadline
+    ) -> bytes:
+        """Send ``head`` (unless already sent) and the body, watching for an early
+        answer; returns it (b"" when none came).
 
-        A small body is one write.  A large one goes in slices, and between
-        two slices a readable socket means the registry has answered (a 401
-        from the headers, say): sending stops there.
+        A small request is one write, head and body together.  A large body
+        goes in slices, and between two slices a readable socket means the
+        registry has answered (a 401 from the headers, say): sending stops there.
         """
         assert ex.chunks is not None
         length = ex.length or 0
@@ -598,7 +603,8 @@ class Transport:
                 for start in range(0, len(view), step):
                     piece = view[start : start + step]
                     sock.settimeout(deadline.cap(self.options.read_timeout))
-                    sock.sendall(piece)
+                    sock.sendall(head + piece if head else piece)
+                    head = b""
                     ex.sent += len(piece)
                     early = _early_answer(sock, deadline) if ex.sent < length else b""
                     if early:
@@ -612,6 +618,8 @@ class Transport:
         finally:
             if isinstance(chunks, Generator):
                 chunks.close()
+        if head:  # the body was empty: the head goes alone
+            sock.sendall(head)
         return b""
 
     def _read_body(
@@ -824,9 +832,16 @@ def _done(raw: http.client.HTTPResponse) -> bool:
     return raw.isclosed()
 
 
+@lru_cache(maxsize=64)
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     return (parts.scheme, (parts.hostname or "").lower(), parts.port)
+
+
+@lru_cache(maxsize=64)
+def _parse(url: str) -> Url:
+    """urllib3's reading of ``url``, once per URL: a batch posts to one URL many times."""
+    return parse_url(url)
 
 
 def _request_head(

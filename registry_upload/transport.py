@@ -548,7 +548,7 @@ class Transport:
         try:
             sock.settimeout(deadline.cap(o.read_timeout))
             raw = http.client.HTTPResponse(
-                cast(socket.socket, _PrefixedSocket(early, sock) if early else sock), method=ex.method
+                cast(socket.socket, _PrefixedSocket(early, sock)), method=ex.method
             )
             raw.begin()
         except (OSError, ValueError, http.client.HTTPException) as exc:

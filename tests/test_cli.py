@@ -225,3 +225,27 @@ def test_gitlab_job_token_404_explained_on_the_terminal(dist_dir: Path) -> None:
     assert "job-token allowlist" in out.stdout
     assert "Settings > CI/CD > Job token permissions" in out.stdout
     assert_no_canary(out.stdout, out.stderr)
+
+
+def test_only_the_program_freezes_its_imports(dist_dir: Path, tmp_path: Path) -> None:
+    """``run()`` (the script, ``python -m``) tells the collector its modules are permanent;
+    ``main()`` in a caller's process leaves the collector as it was."""
+    import gc
+
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: sys.stderr.write(f'frozen={gc.get_freeze_count()}\\n'))\n"
+        "from registry_upload.cli import run\n"
+        "sys.argv[1:] = ['check', sys.argv[1]]\n"
+        "run()\n"
+    )
+    wheel = next(dist_dir.glob("*.whl"))
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(wheel)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    frozen = int(out.stderr.rsplit("frozen=", 1)[1])
+    assert frozen > 10_000  # the imported modules' objects
+    before = gc.get_freeze_count()
+    assert main(["check", str(wheel)]) == 0
+    assert gc.get_freeze_count() == before

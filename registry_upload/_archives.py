@@ -22,7 +22,6 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .results import Finding, Severity
@@ -533,14 +532,16 @@ class _Gunzip:
                 return
 
 
-@dataclass
 class TarScan:
     """What a walk over an sdist's tar found."""
 
-    problems: list[Finding] = field(default_factory=list)
-    # top-level PKG-INFO members: name -> (is a regular file, size, first bytes)
-    pkg_infos: dict[str, tuple[bool, int, bytes]] = field(default_factory=dict)
-    members: int = 0
+    __slots__ = ("members", "pkg_infos", "problems")
+
+    def __init__(self) -> None:
+        self.problems: list[Finding] = []
+        # top-level PKG-INFO members: name -> (is a regular file, size, first bytes)
+        self.pkg_infos: dict[str, tuple[bool, int, bytes]] = {}
+        self.members = 0
 
 
 class _Inflated:

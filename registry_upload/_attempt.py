@@ -73,12 +73,14 @@ class AttemptOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class _Retry:
     """An attempt that asks for another: the error it ended with, and the server's wait."""
 
-    error: UploadError
-    retry_after: float | None = None
+    __slots__ = ("error", "retry_after")
+
+    def __init__(self, error: UploadError, retry_after: float | None = None) -> None:
+        self.error = error
+        self.retry_after = retry_after
 
 
 class FileUpload:

@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 from .results import FileResult
 
@@ -32,17 +31,19 @@ logger = logging.getLogger(__name__)
 _POLL = 0.1
 
 
-@dataclass(slots=True)
 class PoolRun:
     """What a run produced: results by index, which indexes started, why it stopped early."""
 
-    results: list[FileResult | None]
-    started: set[int] = field(default_factory=set)
-    interrupted: bool = False
-    halted: str | None = None
-    #: Files in flight when their connections were cut (Ctrl-C after the grace
-    #: period): whatever they ended with, their outcome on the registry is unknown.
-    aborted: set[int] = field(default_factory=set)
+    __slots__ = ("aborted", "halted", "interrupted", "results", "started")
+
+    def __init__(self, size: int) -> None:
+        self.results: list[FileResult | None] = [None] * size
+        self.started: set[int] = set()
+        self.interrupted = False
+        self.halted: str | None = None
+        #: Files in flight when their connections were cut (Ctrl-C after the grace
+        #: period): whatever they ended with, their outcome on the registry is unknown.
+        self.aborted: set[int] = set()
 
 
 class Pool:
@@ -71,7 +72,7 @@ class Pool:
         halt_reason: Callable[[FileResult], str | None],
     ) -> PoolRun:
         """Run ``work(i)`` for each index in ``order``; results come back by index."""
-        state = PoolRun(results=[None] * (max(order, default=-1) + 1))
+        state = PoolRun(max(order, default=-1) + 1)
         pending = iter(order)
         try:
             self._spawn(lambda: self._work(state, pending, work, halt_reason), len(order))

@@ -267,12 +267,16 @@ class MultipartBody:
             on_progress(state.sent, total)
 
 
-@dataclass(slots=True)
 class _SendState:
-    sent: int = 0
-    complete: bool = False
-    completed_at: float = 0.0
-    digests: Digests | None = None
+    """How far a body's sending got, and the digests of the file sent."""
+
+    __slots__ = ("complete", "completed_at", "digests", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.complete = False
+        self.completed_at = 0.0
+        self.digests: Digests | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -679,21 +683,45 @@ class Transport:
 # -- the pieces of an exchange -------------------------------------------------
 
 
-@dataclass(slots=True)
 class _Exchange:
     """One request and what became of it."""
 
-    url: str
-    method: str
-    headers: Mapping[str, str]
-    chunks: Callable[[], Iterator[bytes]] | None
-    length: int | None
-    max_body: int = _MAX_BODY
-    path: str | None = None  # the file being uploaded, named in errors
-    sent: int = 0
-    expect_unanswered: bool = False
-    answered_at: float = 0.0
-    response: Response | None = None
+    __slots__ = (
+        "answered_at",
+        "chunks",
+        "expect_unanswered",
+        "headers",
+        "length",
+        "max_body",
+        "method",
+        "path",
+        "response",
+        "sent",
+        "url",
+    )
+
+    def __init__(
+        self,
+        url: str,
+        method: str,
+        headers: Mapping[str, str],
+        chunks: Callable[[], Iterator[bytes]] | None,
+        length: int | None,
+        *,
+        max_body: int = _MAX_BODY,
+        path: str | None = None,  # the file being uploaded, named in errors
+    ) -> None:
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.chunks = chunks
+        self.length = length
+        self.max_body = max_body
+        self.path = path
+        self.sent = 0
+        self.expect_unanswered = False
+        self.answered_at = 0.0
+        self.response: Response | None = None
 
     @property
     def status(self) -> int | None:

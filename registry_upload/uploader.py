@@ -34,7 +34,6 @@ from .credentials import (
     Credentials,
     FixedProvider,
     Resolution,
-    load_pypirc,
 )
 from .distribution import Distribution
 from .errors import (
@@ -93,6 +92,8 @@ def resolve_repository(
     environ = os.environ if env is None else env
     tls: dict[str, str | None] = {}
     if repository_url is None and repository is not None:
+        from .credentials import load_pypirc
+
         sections = load_pypirc(pypirc)
         section = sections.get(repository)
         if section is None or not section.repository:

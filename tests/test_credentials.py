@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import subprocess
 import sys
 import threading
 import time
@@ -27,6 +28,7 @@ from registry_upload import (
 )
 from registry_upload.credentials import (
     CredentialChain,
+    CredentialProvider,
     EnvProvider,
     ExplicitProvider,
     GitLabJobTokenProvider,
@@ -426,6 +428,39 @@ def test_uploader_remints_before_expiry(oidc: tuple[_OIDC, str]) -> None:
 
 
 # --- the chain ------------------------------------------------------------------
+
+
+def test_deferred_providers_are_the_real_ones_when_asked(tmp_path: Path) -> None:
+    """The default chain imports most providers on first use; each deferred one
+    carries its provider's own name and answers as that provider."""
+    empty = tmp_path / ".pypirc"
+    empty.write_text("", encoding="utf-8")
+    chain = CredentialChain.default(env={}, pypirc=empty)
+    for entry in chain.providers:
+        real = getattr(entry, "provider", entry)
+        assert real.name == entry.name
+        assert isinstance(real, CredentialProvider)
+    for machine_state in ("netrc", "keyring"):  # this machine's own files and keyring
+        chain.remove(machine_state)
+    target = Target(url="https://upload.example.org/legacy/")
+    resolution = chain.resolve(target)
+    assert resolution.credentials is None
+    assert [o.provider for o in resolution.trail] == [p.name for p in chain.providers]
+
+
+def test_a_plain_upload_imports_no_cloud_oidc_or_helper_code() -> None:
+    code = (
+        "import sys, registry_upload.cli, registry_upload.uploader\n"
+        "from registry_upload.credentials import CredentialChain\n"
+        "chain = CredentialChain.default(username='u', password='p' * 16)\n"
+        "chain.resolve('https://upload.example.org/legacy/').require()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('registry_upload.credentials.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    loaded = out.stdout.strip()
+    for module in ("_aws", "_azure", "_google", "_gitlab", "_helper", "_keyring", "_oidc"):
+        assert f"credentials.{module}'" not in loaded
 
 
 def test_default_order_is_documented() -> None:

@@ -21,25 +21,15 @@ never holds a secret in clear.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NoCredentialsError, RegistryUploadError
-from ._aws import CodeArtifactProvider, CodeArtifactRepository, parse_codeartifact_url
-from ._azure import AzureArtifactsFeed, AzureArtifactsProvider, parse_azure_artifacts_url
-from ._gitlab import GitLabJobTokenProvider
-from ._google import (
-    ArtifactRegistryProvider,
-    ArtifactRegistryRepository,
-    parse_artifact_registry_url,
-)
-from ._helper import CredentialHelperProvider
-from ._keyring import KeyringProvider
-from ._oidc import TrustedPublishingProvider, decode_claims
-from ._pypirc import PypircProvider, PypircSection, default_pypirc_path, load_pypirc
 from ._simple import (
     EnvProvider,
     ExplicitProvider,
@@ -48,6 +38,20 @@ from ._simple import (
     PromptProvider,
 )
 from ._types import CredentialKind, CredentialProvider, Credentials, Secret, Skip, Target
+
+if TYPE_CHECKING:
+    from ._aws import CodeArtifactProvider, CodeArtifactRepository, parse_codeartifact_url
+    from ._azure import AzureArtifactsFeed, AzureArtifactsProvider, parse_azure_artifacts_url
+    from ._gitlab import GitLabJobTokenProvider
+    from ._google import (
+        ArtifactRegistryProvider,
+        ArtifactRegistryRepository,
+        parse_artifact_registry_url,
+    )
+    from ._helper import CredentialHelperProvider
+    from ._keyring import KeyringProvider
+    from ._oidc import TrustedPublishingProvider, decode_claims
+    from ._pypirc import PypircProvider, PypircSection, default_pypirc_path, load_pypirc
 
 __all__ = [
     "ArtifactRegistryProvider",
@@ -85,6 +89,59 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Imported on first use: a batch that -u/-p or the environment answers never
+# needs the cloud, OIDC, helper or .pypirc code (the default chain defers
+# those providers too).
+_LAZY = {
+    "_aws": ("CodeArtifactProvider", "CodeArtifactRepository", "parse_codeartifact_url"),
+    "_azure": ("AzureArtifactsFeed", "AzureArtifactsProvider", "parse_azure_artifacts_url"),
+    "_gitlab": ("GitLabJobTokenProvider",),
+    "_google": (
+        "ArtifactRegistryProvider",
+        "ArtifactRegistryRepository",
+        "parse_artifact_registry_url",
+    ),
+    "_helper": ("CredentialHelperProvider",),
+    "_keyring": ("KeyringProvider",),
+    "_oidc": ("TrustedPublishingProvider", "decode_claims"),
+    "_pypirc": ("PypircProvider", "PypircSection", "default_pypirc_path", "load_pypirc"),
+}
+_LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+class _Deferred:
+    """A provider of the default chain, imported and built when the chain first asks it."""
+
+    def __init__(self, name: str, module: str, cls: str, *args: Any, **kwargs: Any) -> None:
+        self.name = name
+        self._where = (module, cls)
+        self._args = args
+        self._kwargs = kwargs
+        self._provider: CredentialProvider | None = None
+
+    @property
+    def provider(self) -> CredentialProvider:
+        if self._provider is None:
+            module, cls = self._where
+            make = getattr(importlib.import_module(f".{module}", __name__), cls)
+            self._provider = make(*self._args, **self._kwargs)
+        return self._provider
+
+    def provide(self, target: Target) -> Credentials | None:
+        return self.provider.provide(target)
+
+    def __repr__(self) -> str:
+        return f"<deferred {self.name} provider>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,18 +245,19 @@ class CredentialChain:
         extra: Sequence[CredentialProvider] = (),
     ) -> CredentialChain:
         """The documented default order; ``extra`` providers go before the prompt."""
+        d = _Deferred
         providers: list[CredentialProvider] = [
             ExplicitProvider(username, password),
             EnvProvider(env),
-            PypircProvider(pypirc),
+            d("pypirc", "_pypirc", "PypircProvider", pypirc),
             NetrcProvider(),
-            KeyringProvider(),
-            CredentialHelperProvider(pypirc=pypirc, env=env),
-            CodeArtifactProvider(env),
-            ArtifactRegistryProvider(env),
-            AzureArtifactsProvider(env),
-            GitLabJobTokenProvider(env),
-            TrustedPublishingProvider(env=env),
+            d("keyring", "_keyring", "KeyringProvider"),
+            d("credential-helper", "_helper", "CredentialHelperProvider", pypirc=pypirc, env=env),
+            d("aws-codeartifact", "_aws", "CodeArtifactProvider", env),
+            d("google-artifact-registry", "_google", "ArtifactRegistryProvider", env),
+            d("azure-artifacts", "_azure", "AzureArtifactsProvider", env),
+            d("gitlab-ci-job-token", "_gitlab", "GitLabJobTokenProvider", env),
+            d("trusted-publishing", "_oidc", "TrustedPublishingProvider", env=env),
             *extra,
             PromptProvider(allowed=interactive),
         ]

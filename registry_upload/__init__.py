@@ -9,10 +9,10 @@ keeps the two equal).
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_attributes
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -175,19 +175,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "upload",
     ),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = ["__version__", *sorted(_MODULE_OF)]  # noqa: PLE0604
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = [  # noqa: PLE0604
+    "__version__",
+    *sorted(name for names in _EXPORTS.values() for name in names),
+]
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, globals())

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_attributes
 from ..errors import NoCredentialsError, RegistryUploadError
 from ._simple import (
     EnvProvider,
@@ -107,16 +108,7 @@ _LAZY = {
     "_oidc": ("TrustedPublishingProvider", "decode_claims"),
     "_pypirc": ("PypircProvider", "PypircSection", "default_pypirc_path", "load_pypirc"),
 }
-_LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 class _Deferred:

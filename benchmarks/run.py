@@ -543,7 +543,7 @@ def main() -> int:
             warm_uploader(tiny, root / "warm.txt", args.rounds, results, env=env)
 
         if "cold" not in args.skip:
-            cold_rounds = args.rounds if args.smoke else max(args.rounds, 5)
+            cold_rounds = args.rounds if args.smoke else max(args.rounds, 9)
             cold_cli(small_args, cold_rounds, results, env=env)
 
         if "import" not in args.skip:

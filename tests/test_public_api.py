@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import registry_upload
+import registry_upload.credentials
 
 INIT = Path(registry_upload.__file__)
 
 
-def _type_checking_names() -> dict[str, set[str]]:
-    tree = ast.parse(INIT.read_text())
+def _type_checking_names(init: Path = INIT) -> dict[str, set[str]]:
+    tree = ast.parse(init.read_text())
     block = next(
         node
         for node in tree.body
@@ -40,6 +41,19 @@ def test_every_public_name_resolves_to_its_module() -> None:
     assert sorted(registry_upload.__all__) == sorted(
         ["__version__", *(n for names in registry_upload._EXPORTS.values() for n in names)]
     )
+
+
+def test_credentials_lazy_names_agree_with_type_checking_and_all() -> None:
+    """``credentials`` imports most providers on first use: its table, the names
+    type checkers see and ``__all__`` list the same names, each importable."""
+    package = registry_upload.credentials
+    lazy = {module: set(names) for module, names in package._LAZY.items()}
+    assert _type_checking_names(Path(package.__file__)) == lazy
+    for module, names in package._LAZY.items():
+        for name in names:
+            assert name in package.__all__
+            real = __import__(f"registry_upload.credentials.{module}", fromlist=[name])
+            assert getattr(package, name) is getattr(real, name)
 
 
 def test_provider_authors_and_results_readers_find_what_they_need() -> None:

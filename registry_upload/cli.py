@@ -489,9 +489,9 @@ def _dispatch(args: argparse.Namespace, *, own_process: bool) -> int:
         )
         logging.getLogger("registry_upload").setLevel(logging.DEBUG)  # per-file detail too
     commands = {"upload": _cmd_upload, "check": _cmd_check, "demo": _cmd_demo, "auth": _cmd_auth}
-    if own_process:
-        _freeze_imports()
     try:
+        if own_process:
+            _freeze_imports()
         return commands[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

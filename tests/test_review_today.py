@@ -1,8 +1,9 @@
 """Review of the start-up/per-file round: one-write requests, run()'s frozen imports,
 the deferred credential providers, _destination.
 
-The xfail(strict=True) tests record findings of the review: each passes once
-the finding is fixed (and then strict xfail fails, so the mark must go).
+The last three record findings of the review, fixed since: Ctrl-C while the
+program imports, a deferred provider built twice by racing threads, a file:
+URL escape that is not UTF-8.
 """
 
 from __future__ import annotations
@@ -95,12 +96,6 @@ run()
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review finding: cli._freeze_imports() runs outside _dispatch's "
-    "try/except KeyboardInterrupt, so Ctrl-C while run() imports the upload path "
-    "prints a traceback instead of 'interrupted'",
-)
 def test_ctrl_c_while_the_program_imports_its_modules_says_interrupted(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, "early", "1.0")
     out = subprocess.run(
@@ -114,11 +109,6 @@ def test_ctrl_c_while_the_program_imports_its_modules_says_interrupted(tmp_path:
     assert "interrupted" in out.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review finding: _Deferred.provider is not thread-safe; threads resolving "
-    "a fresh default chain at once each build the provider",
-)
 def test_a_deferred_provider_is_built_once_when_threads_resolve_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,12 +143,6 @@ def test_a_deferred_provider_is_built_once_when_threads_resolve_together(
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX file-system encoding")
-@pytest.mark.xfail(
-    strict=True,
-    reason="review finding: _destination._url_path uses unquote() with errors='replace'; "
-    "a %-escape that is not UTF-8 becomes U+FFFD, another directory (url2pathname "
-    "uses the file-system encoding and its surrogateescape handler on Python 3.14+)",
-)
 def test_file_url_escape_that_is_not_utf8_names_those_bytes() -> None:
     root = root_from_destination("file:///srv/%FF/simple/")
     assert root is not None

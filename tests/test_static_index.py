@@ -433,6 +433,8 @@ def test_a_held_lock_is_waited_for_then_refused(
     [
         ("file:///srv/simple/", True),
         ("file://localhost/srv/simple", True),
+        ("FILE:///srv/simple", True),
+        ("file://LocalHost/srv/simple", True),
         ("/srv/simple", True),
         ("./public/simple", True),
         ("../simple", True),
@@ -446,6 +448,21 @@ def test_a_held_lock_is_waited_for_then_refused(
 )
 def test_which_destinations_are_static(destination: str, static: bool) -> None:
     assert is_static_destination(destination) is static
+
+
+@pytest.mark.parametrize(
+    ("destination", "said"),
+    [
+        ("~no-such-user-registry-upload/simple", "no such user"),
+        ("file:///srv/a%00b/simple/", "NUL"),
+    ],
+)
+def test_destinations_that_cannot_name_a_directory_are_typed_errors(
+    destination: str, said: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        is_static_destination(destination)
+    assert said in info.value.message and info.value.hint
 
 
 def test_file_urls_and_paths_name_the_same_index(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -114,6 +115,8 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 class _Deferred:
     """A provider of the default chain, imported and built when the chain first asks it."""
 
+    _building = threading.Lock()
+
     def __init__(self, name: str, module: str, cls: str, *args: Any, **kwargs: Any) -> None:
         self.name = name
         self._where = (module, cls)
@@ -123,11 +126,13 @@ class _Deferred:
 
     @property
     def provider(self) -> CredentialProvider:
-        if self._provider is None:
-            module, cls = self._where
-            make = getattr(importlib.import_module(f".{module}", __name__), cls)
-            self._provider = make(*self._args, **self._kwargs)
-        return self._provider
+        """The real provider (built once, also when several threads ask at once)."""
+        with _Deferred._building:  # a class attribute: a chain still pickles and copies
+            if self._provider is None:
+                module, cls = self._where
+                make = getattr(importlib.import_module(f".{module}", __name__), cls)
+                self._provider = make(*self._args, **self._kwargs)
+            return self._provider
 
     def provide(self, target: Target) -> Credentials | None:
         return self.provider.provide(target)

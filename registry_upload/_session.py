@@ -73,6 +73,7 @@ class Session:
         self._learned = False
         self._index_cache: dict[str, IndexFiles | None] = {}
         self._authorizations: dict[str, tuple[Credentials, str | None]] = {}
+        self._check_index_transport()
 
     # -- the registry ----------------------------------------------------------
 
@@ -159,7 +160,11 @@ class Session:
         origin they were resolved for, and over plain http only to loopback or
         with ``allow_insecure``.  (The transport never follows a redirect: it
         returns it, so a header never travels on to another origin.)
+        Credentials written into the index URL serve that URL's origin alone.
         """
+        own = self._index_authorization(url)
+        if own is not None:
+            return own
         creds = self.credentials()
         if creds is None:
             return None
@@ -177,6 +182,29 @@ class Session:
         if not is_secure_url(url) and not self.options.allow_insecure:
             return None
         return creds.authorization_header()
+
+    def _index_authorization(self, url: str) -> str | None:
+        repo = self.repository
+        creds = repo.index_credentials
+        if creds is None or not creds.password or repo.index_url is None:
+            return None
+        if origin_of(url) != origin_of(repo.index_url):
+            return None
+        return creds.authorization_header()  # over https or allowed: checked at the start
+
+    def _check_index_transport(self) -> None:
+        index, creds = self.repository.index_url, self.repository.index_credentials
+        if index is None or creds is None or not creds.password:
+            return
+        if is_secure_url(index) or self.options.allow_insecure:
+            return
+        raise InsecureTransportError(
+            f"refusing to send the credentials written into the index URL over plain http "
+            f"to {urlsplit(index).hostname}",
+            hint="Use the index's https:// URL; or, for an index you trust on a private "
+            "network, allow it explicitly (allow_insecure=True / --allow-insecure).",
+            url=index,
+        )
 
     def no_credentials_note(self) -> str:
         trail = self._resolution.describe() if self._resolution else "none were given"

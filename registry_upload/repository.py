@@ -118,27 +118,25 @@ class Repository:
     Surrounding white space is stripped.  Credentials written into the URL
     (``https://user:token@host/``) are taken out of it: the URL never shows
     them again, and they are used as explicit credentials
-    (:attr:`url_credentials`, source ``"url"``).
+    (:attr:`url_credentials`, source ``"url"``).  Credentials written into
+    ``index_url`` are taken out the same way and used for the index's origin
+    only (:attr:`index_credentials`, source ``"index URL"``).
     """
 
     url: str
     name: str | None = None
     index_url: str | None = None
     url_credentials: Credentials | None = field(default=None, repr=False, compare=False)
+    index_credentials: Credentials | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        url = check_url(self.url, "repository URL")
-        parts = urlsplit(url)
-        port = parts.port
-        if parts.username is not None or parts.password is not None:
-            object.__setattr__(self, "url_credentials", _userinfo_credentials(parts))
-            host = parts.hostname or ""
-            host = host if ":" not in host else f"[{host}]"
-            netloc = f"{host}:{port}" if port else host
-            url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        url, creds = _split_userinfo(check_url(self.url, "repository URL"), "url")
         object.__setattr__(self, "url", url)
+        object.__setattr__(self, "url_credentials", creds)
         if self.index_url is not None:
-            object.__setattr__(self, "index_url", check_url(self.index_url, "index URL"))
+            index, creds = _split_userinfo(check_url(self.index_url, "index URL"), "index URL")
+            object.__setattr__(self, "index_url", index)
+            object.__setattr__(self, "index_credentials", creds)
 
     @property
     def registry(self) -> str:
@@ -186,10 +184,19 @@ def without_userinfo(url: str) -> str:
     return f"{scheme}{sep}***@{after}" if at else url
 
 
-def _userinfo_credentials(parts: object) -> Credentials:
+def _split_userinfo(url: str, source: str) -> tuple[str, Credentials | None]:
+    """``url`` without credentials written into it, and those credentials."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
     from .credentials import Credentials
 
-    username = unquote(getattr(parts, "username", None) or "")
-    password = unquote(getattr(parts, "password", None) or "")
+    port = parts.port
+    host = parts.hostname or ""
+    host = host if ":" not in host else f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    username = unquote(parts.username or "")
+    password = unquote(parts.password or "")
     # A username alone (https://alice@host/) is passed on to the chain (keyring, prompt).
-    return Credentials.of(username, password, source="url")
+    creds = Credentials.of(username, password, source=source)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), creds

@@ -23,6 +23,7 @@ from registry_upload import (
     Credentials,
     FileResult,
     FileStatus,
+    InsecureTransportError,
     RetryPolicy,
     Uploader,
     UploadError,
@@ -68,6 +69,37 @@ def test_index_on_another_origin_never_gets_the_credentials(wheel: Path) -> None
     assert [r.method for r in other_index.requests] == ["GET"]  # the index was read ...
     assert _auth_headers(other_index, "GET") == [None]  # ... without credentials
     assert _auth_headers(registry, "POST") == [f"Basic {BASIC}"]
+
+
+def test_credentials_in_the_index_url_serve_that_index_alone(wheel: Path) -> None:
+    """``--index-url https://user:token@index/simple/``: the index gets those, the
+    registry its own; the token is shown nowhere, -v included."""
+    index_secret = CANARY[::-1]
+    with FakeRegistry() as registry, FakeRegistry() as index:
+        index_url = index.index_url.replace("://", f"://reader:{index_secret}@")
+        out = _cli(
+            "upload", "-v", "--skip-existing", "--repository-url", registry.url,
+            "-u", "alice", "-p", CANARY, "--index-url", index_url, str(wheel),
+        )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    reader = base64.b64encode(f"reader:{index_secret}".encode()).decode()
+    assert _auth_headers(index, "GET") == [f"Basic {reader}"]
+    assert _auth_headers(registry, "POST") == [f"Basic {BASIC}"]
+    assert index_secret not in out.stdout + out.stderr
+    assert_no_canary(out.stdout, out.stderr)
+
+
+def test_credentials_in_a_plain_http_index_url_are_refused_first(wheel: Path) -> None:
+    repo = Repository(
+        "https://upload.example.org/legacy/",
+        index_url=f"http://reader:{CANARY}@index.example.org/simple/",
+    )
+    assert repo.index_url == "http://index.example.org/simple/"
+    assert CANARY not in repr(repo)
+    with pytest.raises(InsecureTransportError) as info:
+        Uploader(repo.url, index_url=f"http://reader:{CANARY}@index.example.org/simple/")
+    assert "index URL" in info.value.message and info.value.hint
+    assert_no_canary(str(info.value), repr(info.value))
 
 
 def test_index_on_the_same_origin_gets_the_credentials(wheel: Path) -> None:

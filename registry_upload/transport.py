@@ -36,7 +36,7 @@ from urllib3.util.wait import wait_for_read
 from ._hashing import CHUNK_SIZE, Digests, StreamHasher
 from ._version import __version__
 from .errors import TransportError
-from .repository import without_userinfo
+from .repository import Origin, origin_of, without_userinfo
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -312,7 +312,7 @@ class Transport:
         self._lock = threading.Lock()
         self._watchdog = _Watchdog()
         # Origins that never sent "100 Continue" or refused Expect (417): no Expect for them.
-        self._no_expect: set[tuple[str, str, int | None]] = set()
+        self._no_expect: set[Origin] = set()
 
     # -- pools -------------------------------------------------------------
 
@@ -461,7 +461,7 @@ class Transport:
         assert exchange.response is not None
         return exchange.response
 
-    def _expects(self, origin: tuple[str, str, int | None], length: int) -> bool:
+    def _expects(self, origin: Origin, length: int) -> bool:
         threshold = self.options.expect_threshold
         return threshold is not None and length > threshold and origin not in self._no_expect
 
@@ -860,10 +860,8 @@ def _done(raw: http.client.HTTPResponse) -> bool:
     return raw.isclosed()
 
 
-@lru_cache(maxsize=64)
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return (parts.scheme, (parts.hostname or "").lower(), parts.port)
+# The origin rule's reading of a URL, once per URL (a batch posts to one URL many times).
+_origin = lru_cache(maxsize=64)(origin_of)
 
 
 @lru_cache(maxsize=64)

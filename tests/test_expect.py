@@ -22,8 +22,8 @@ from registry_upload.transport import (
     Transport,
     TransportError,
     TransportOptions,
-    _SendState,
 )
+from registry_upload.transport._multipart import SendState as _SendState
 
 from .conftest import CANARY
 from .test_hostile_servers import finishes

@@ -113,7 +113,7 @@ def test_multipart_length_is_exact_and_digests_trail(tmp_path: Path) -> None:
             blake2=blake2,
             md5=md5,
         )
-        from registry_upload.transport import _SendState
+        from registry_upload.transport._multipart import SendState as _SendState
 
         state = _SendState()
         data = b"".join(body.chunks(state))

@@ -113,8 +113,8 @@ def _resolve(host: str, port: int, seconds: float) -> list[Any]:
         ipaddress.ip_address(host)
     except ValueError:
         pass
-    else:  # a literal address: nothing to look up
-        return getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    else:  # a literal address: nothing to look up, no resolver asked
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     outcome: list[Any] = []
 
     def lookup() -> None:

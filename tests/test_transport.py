@@ -227,3 +227,32 @@ def test_overall_deadline_scales_with_the_body() -> None:
     # a 4 GiB upload is not cut on a link of 32 KiB/s or faster
     assert default.deadline(4 << 30) >= (4 << 30) / (32 << 10)
     assert TransportOptions(timeout=12.5).deadline(4 << 30) == 12.5
+
+
+def test_system_trust_store_by_default_and_ca_cert_overrides_it(
+    tmp_path: Path, ca: trustme.CA
+) -> None:
+    import truststore
+
+    assert isinstance(Transport()._tls_context(), truststore.SSLContext)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    own = Transport(TransportOptions(ca_cert=str(bundle)))._tls_context()
+    assert not isinstance(own, truststore.SSLContext)
+    assert own.verify_mode is ssl.CERT_REQUIRED and own.check_hostname
+    loose = Transport(TransportOptions(verify=False))._tls_context()
+    assert loose.verify_mode is ssl.CERT_NONE
+
+
+def test_the_transport_uses_no_private_urllib3_api() -> None:
+    """The contract with urllib3: its public URL parser, nothing else (no pools, no ``_``)."""
+    import re
+
+    import registry_upload.transport as package
+
+    used: set[str] = set()
+    for module in Path(package.__file__).parent.glob("*.py"):
+        text = module.read_text()
+        assert not re.search(r"\._(get_conn|put_conn|prepare_proxy)\b|urllib3\._", text), module
+        used |= set(re.findall(r"from urllib3(\S*) import ([\w, ]+)", text))
+    assert used <= {(".util", "Url, parse_url")}, used

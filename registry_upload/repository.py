@@ -59,20 +59,31 @@ def is_loopback_host(host: str | None) -> bool:
 def origin_of(url: str) -> Origin:
     """The (scheme, host, port) a request to ``url`` connects to, default port filled in.
 
-    Read with urllib3's parser, the one the transport connects with: an origin
-    check must see the URL as the connection will (``urlsplit`` reads
-    ``http://a:1\\@b:2/`` as host ``b``, urllib3 connects to ``a:1``).
+    The transport connects to exactly this (it reads every URL through this
+    function), so an origin check sees the URL as the connection will.  A
+    URL that cannot be read (a bad port or IPv6 literal) has the origin
+    ``("", "", 0)``, which matches nothing and is never connected to.
+    Non-ASCII host names are IDNA-encoded.
     """
-    from urllib3.exceptions import LocationParseError
-    from urllib3.util import parse_url
-
     try:
-        parts = parse_url(url)
-    except LocationParseError:
+        parts = urlsplit(url)
+        port = parts.port
+        host = _ascii_host(parts.hostname or "")
+    except ValueError:
         return "", "", 0
-    scheme = (parts.scheme or "").lower()
-    host = (parts.host or "").lower().strip("[]")
-    return scheme, host, parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    scheme = parts.scheme.lower()
+    return scheme, host, port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def _ascii_host(host: str) -> str:
+    """``host`` lower-cased, without IPv6 brackets, IDNA-encoded if it is not ASCII."""
+    host = host.lower().strip("[]")
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"host name {host!r} cannot be encoded") from None
 
 
 def check_url(url: str, what: str) -> str:

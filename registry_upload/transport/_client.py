@@ -8,11 +8,12 @@ import threading
 from collections.abc import Mapping
 from functools import lru_cache, partial
 from typing import Protocol
+from urllib.parse import quote, urlsplit
 
 import h11
-from urllib3.util import Url, parse_url
 
 from .._hashing import Digests
+from ..errors import TransportError
 from ..repository import Origin, origin_of
 from ._connect import Connection, IdlePool, open_connection, tls_context
 from ._deadlines import Deadline, Watchdog
@@ -227,14 +228,21 @@ class Transport:
     def _run(self, ex: Exchange, deadline: Deadline, *, expect: bool) -> None:
         """Connect (or reuse), send, read the answer into ``ex.response``, or raise."""
         origin = _origin(ex.url)
+        if origin[0] not in _DEFAULT_PORTS or not origin[1]:
+            raise TransportError(
+                f"cannot send a request to {ex.url!r}: not an http(s) URL with a host",
+                url=ex.url,
+                path=ex.path,
+                hint="Check the URL.",
+                connected=False,
+            )
         proxy = self._route(origin)
         key = (origin, proxy.url if proxy is not None else None)
         conn = self._pool.take(key) or self._connect(origin, proxy, ex, deadline)
         reusable = False
         try:
-            u = _parse(ex.url)
-            host = u.netloc or ""
-            target = f"http://{host}{u.request_uri}" if conn.forward else u.request_uri
+            host, path = _target(ex.url)
+            target = f"http://{host}{path}" if conn.forward else path
             head = request_head(conn, ex, target, host, expect=expect)
             armed = self._watchdog.arm(conn.sock, deadline.at)
             try:
@@ -275,7 +283,19 @@ class Transport:
 _origin = lru_cache(maxsize=64)(origin_of)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# RFC 3986 characters a path or a query may hold as they are ("%": already encoded).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
 @lru_cache(maxsize=64)
-def _parse(url: str) -> Url:
-    """urllib3's reading of ``url`` (the origin rule's parser), once per URL."""
-    return parse_url(url)
+def _target(url: str) -> tuple[str, str]:
+    """The Host header and the origin-form target of ``url``, read as ``_origin`` reads it."""
+    scheme, host, port = _origin(url)
+    parts = urlsplit(url)
+    shown = f"[{host}]" if ":" in host else host
+    authority = shown if port == _DEFAULT_PORTS[scheme] else f"{shown}:{port}"
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    query = "?" + quote(parts.query, safe=_QUERY_SAFE) if parts.query else ""
+    return authority, path + query

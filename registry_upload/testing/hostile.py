@@ -30,6 +30,8 @@ Behaviours (factory functions returning a started server):
 ``interim_answers(...)``    103/102 (and an unasked-for 100) before and after
                             each body, then the next of ``statuses``
 ``raw_answer(data)``        reads the request, sends ``data`` as it is, closes
+``answer_early(after)``     100 Continue, ``status`` after ``after`` bytes of
+                            the body, then reads the rest
 ==========================  =====================================================
 
 ``server.accepted`` lists the filenames of the uploads a server answered
@@ -54,6 +56,7 @@ __all__ = [
     "Connection",
     "HostileServer",
     "RecordedRequest",
+    "answer_early",
     "close_at_once",
     "echo_headers",
     "endless_body",
@@ -592,3 +595,19 @@ def raw_answer(data: bytes, lifetime: float = 60.0) -> HostileServer:
         conn.send(data)
 
     return HostileServer(behaviour, name="raw", lifetime=lifetime)
+
+
+def answer_early(after: int, status: int = 200, lifetime: float = 60.0) -> HostileServer:
+    """``100 Continue`` if asked, then ``status`` once ``after`` bytes of the body are
+    in (before the file is whole), then reads the rest of the body anyway."""
+
+    def handle(conn: Connection, request: RecordedRequest) -> bool:
+        _continue_if_expected(conn, request)
+        conn.read_body(request, limit=after)
+        conn.answer(status, b"early verdict")
+        rest = request.content_length - request.body_received
+        if rest > 0:
+            conn.read_body(RecordedRequest("", "", {"content-length": str(rest)}))
+        return True
+
+    return HostileServer(_each_request(handle), name="early", lifetime=lifetime)

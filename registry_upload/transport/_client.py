@@ -19,7 +19,7 @@ from ._connect import Connection, IdlePool, open_connection, tls_context
 from ._deadlines import Deadline, Watchdog
 from ._errors import connect_error
 from ._exchange import Exchange, request_head, run
-from ._multipart import ONE_PIECE, MultipartBody, SendState
+from ._multipart import MultipartBody, SendState
 from ._proxies import Proxy, proxy_from_environment
 from ._records import MAX_BODY, ProgressCallback, Response, SendResult, TransportOptions
 
@@ -167,7 +167,6 @@ class Transport:
                 partial(body.chunks, state, on_progress),
                 body.length,
                 path=str(body.path),
-                small=ONE_PIECE,
             )
             self._run(exchange, deadline, expect=expect)
             if not (expect and exchange.status == 417 and exchange.sent == 0):

@@ -29,13 +29,15 @@ from ._deadlines import Deadline
 from ._errors import broken, clean
 from ._records import MAX_BODY, Response
 
-__all__ = ["Exchange", "run"]
+__all__ = ["ONE_WRITE", "Exchange", "request_head", "run"]
 
 logger = logging.getLogger("registry_upload.transport")
 
 # Once an answer's head is in, its body gets at most this long.
 _BODY_TIME = 30.0
-# Large bodies are sent in slices of this size, with a look for an early answer between two.
+#: Bodies up to this size go in one write with the request head.
+ONE_WRITE = 1 << 20
+# Larger bodies are sent in slices of this size, with a look for an early answer between two.
 _SLICE = 128 << 10
 # Headers a caller may not set: the exchange writes them.
 _OURS = frozenset({"host", "content-length", "expect", "accept-encoding", "transfer-encoding"})
@@ -57,7 +59,6 @@ class Exchange:
         "path",
         "response",
         "sent",
-        "small",
         "url",
     )
 
@@ -71,7 +72,6 @@ class Exchange:
         *,
         max_body: int = MAX_BODY,
         path: str | None = None,  # the file being uploaded, named in errors
-        small: int = 1 << 20,  # bodies up to this size go in one write with the head
     ) -> None:
         self.url = url
         self.method = method
@@ -80,7 +80,6 @@ class Exchange:
         self.length = length
         self.max_body = max_body
         self.path = path
-        self.small = small
         self.sent = 0
         self.expect_unanswered = False
         self.answered_at = 0.0
@@ -337,26 +336,37 @@ def _send_body(
 ) -> h11.Response | None:
     """Send ``head`` (unless already sent) and the body; an early final answer stops it.
 
-    A body up to ``ex.small`` bytes is one write, head and body together.
+    A body up to ``ONE_WRITE`` bytes goes in one write with the head (one
+    packet for the registry to read); a larger one in slices, with a look
+    for an early answer between two.
     """
     assert ex.chunks is not None
     sock, proto = conn.sock, conn.protocol
     length = ex.length or 0
-    step = _SLICE if length > ex.small else max(1, length)
     chunks = ex.chunks()
     try:
-        for chunk in chunks:
-            for piece in _slices(proto, chunk, step):
-                sock.settimeout(deadline.cap(read_timeout))
-                sock.sendall(head + piece if head else piece)
-                head = b""
-                ex.sent += len(piece)
-                early = _early_answer(conn) if ex.sent < length else None
-                if early is not None:
-                    logger.debug(
-                        "%s answered after %d of %d bytes; stopped sending", ex.url, ex.sent, length
-                    )
-                    return early
+        if length <= ONE_WRITE:
+            whole = b"".join([head, *(b"".join(_slices(proto, c, max(1, length))) for c in chunks)])
+            sock.settimeout(deadline.cap(read_timeout))
+            sock.sendall(whole)
+            ex.sent = len(whole) - len(head)
+            head = b""
+        else:
+            for chunk in chunks:
+                for piece in _slices(proto, chunk, _SLICE):
+                    sock.settimeout(deadline.cap(read_timeout))
+                    sock.sendall(head + piece if head else piece)
+                    head = b""
+                    ex.sent += len(piece)
+                    early = _early_answer(conn) if ex.sent < length else None
+                    if early is not None:
+                        logger.debug(
+                            "%s answered after %d of %d bytes; stopped sending",
+                            ex.url,
+                            ex.sent,
+                            length,
+                        )
+                        return early
     finally:
         if isinstance(chunks, Generator):
             chunks.close()

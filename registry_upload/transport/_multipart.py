@@ -17,10 +17,7 @@ from .._hashing import CHUNK_SIZE, Digests, StreamHasher
 from ..errors import TransportError
 from ._records import ProgressCallback
 
-__all__ = ["ONE_PIECE", "MultipartBody", "SendState"]
-
-#: Files up to this size are sent as one buffer.
-ONE_PIECE = 1 << 20
+__all__ = ["MultipartBody", "SendState"]
 
 
 class MultipartBody:
@@ -89,26 +86,6 @@ class MultipartBody:
         """Yield the body; ``state`` learns the digests and how far it got."""
         hasher = StreamHasher(blake2=self._blake2, md5=self._md5, threaded=self.size >= (8 << 20))
         total = self.length
-        if self.size <= ONE_PIECE:
-            # Small files: one buffer, one send (fewer syscalls); memory stays bounded.
-            with open(self.path, "rb") as fh:
-                data = fh.read(self.size + 1)
-            if len(data) != self.size:
-                raise _changed(
-                    self.path,
-                    f"changed size while it was being sent "
-                    f"({len(data)} instead of {self.size} bytes)",
-                )
-            hasher.update(data)
-            state.digests = hasher.finish()
-            whole = self._head + data + self._tail(state.digests)
-            yield whole
-            state.sent = len(whole)
-            state.complete = True
-            state.completed_at = time.monotonic()
-            if on_progress is not None:
-                on_progress(state.sent, total)
-            return
         try:
             yield self._head
             state.sent = len(self._head)

@@ -123,8 +123,7 @@ def _unknown_repository(name: str, known: list[str], source: str) -> Configurati
     where = f" (from {source[4:]})" if source.startswith("env:") else ""
     if "://" in name:  # a URL given as a name: never echo what may be credentials in it
         return ConfigurationError(
-            f"-r/--repository takes a .pypirc name, not a URL "
-            f"({without_userinfo(name)!r}){where}",
+            f"-r/--repository takes a .pypirc name, not a URL ({without_userinfo(name)!r}){where}",
             hint="Pass the URL with --repository-url (repository_url=...).",
         )
     return ConfigurationError(

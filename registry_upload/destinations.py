@@ -34,8 +34,8 @@ from .credentials import (
     CredentialProvider,
     Credentials,
     FixedProvider,
+    Target as CredentialTarget,
 )
-from .credentials import Target as CredentialTarget
 from .distribution import Distribution
 from .errors import (
     ConfigurationError,
@@ -285,16 +285,16 @@ class RegistryDestination:
     def _settle(self, dists: Sequence[Distribution], run: PoolRun) -> list[FileResult]:
         """Every file's result: what the pool returned, or why it has none."""
         out: list[FileResult] = []
-        for i, (dist, result) in enumerate(zip(dists, run.results, strict=True)):
-            if result is None:
+        for i, (dist, got) in enumerate(zip(dists, run.results, strict=True)):
+            if got is None:
                 started = i in run.started
                 status = FileStatus.INTERRUPTED if started else FileStatus.NOT_STARTED
                 reason = _IN_FLIGHT if started else (run.halted or _BATCH_INTERRUPTED)
-                result = file_result(dist, self, status, reason=reason)
-            elif i in run.aborted and result.status is FileStatus.FAILED:
+                got = file_result(dist, self, status, reason=reason)  # noqa: PLW2901
+            elif i in run.aborted and got.status is FileStatus.FAILED:
                 # Ctrl-C cut its connection: the error is of our making, the outcome unknown.
-                result = replace(result, status=FileStatus.INTERRUPTED, reason=_IN_FLIGHT)
-            out.append(result)
+                got = replace(got, status=FileStatus.INTERRUPTED, reason=_IN_FLIGHT)  # noqa: PLW2901
+            out.append(got)
         return out
 
     def _report(self, results: list[FileResult], elapsed: float, interrupted: bool) -> UploadReport:
@@ -457,7 +457,9 @@ class StaticIndexDestination:
         interrupted = False
         for dist in dists:
             if interrupted:
-                results.append(file_result(dist, self, FileStatus.NOT_STARTED, reason=_BATCH_INTERRUPTED))
+                results.append(
+                    file_result(dist, self, FileStatus.NOT_STARTED, reason=_BATCH_INTERRUPTED)
+                )
                 continue
             try:
                 results.append(self._store(dist))

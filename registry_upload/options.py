@@ -78,9 +78,7 @@ class PublishOptions:
     blake2: bool = False
     comment: str | None = None
     on_event: Callable[[ProgressEvent], None] | None = field(default=None, compare=False)
-    on_destination: Callable[[DestinationReport], None] | None = field(
-        default=None, compare=False
-    )
+    on_destination: Callable[[DestinationReport], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         jobs = self.jobs

@@ -52,6 +52,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._verify import VerifyPolicy
 from .credentials import Credentials, is_run_wide
 from .destinations import (
     STATIC_INDEX,
@@ -73,13 +74,11 @@ from .options import PublishOptions
 from .repository import without_userinfo
 from .results import FileResult, FileStatus, UploadReport
 
-from ._verify import VerifyPolicy
-
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._target import ResolvedTarget
     from ._plan import PathInput
+    from ._target import ResolvedTarget
     from .options import OptionArgs
 
 __all__ = [
@@ -313,8 +312,6 @@ class PublishInterrupted(UploadInterrupted):
         chosen = running[0] if running else publish_report.destinations[-1]
         super().__init__(chosen.report)
         self.publish_report = publish_report
-
-
 
 
 # -- the run -------------------------------------------------------------------------

@@ -215,7 +215,7 @@ def upload(
     and ``index_url`` are chosen as for :class:`Uploader` (default: the
     environment's target, else PyPI); every other keyword is a
     :class:`~registry_upload.options.PublishOptions` field: ``skip_existing``,
-    ``dry_run``, ``verify``, ``verify_timeout``, ``jobs`` (1–64, default 8),
+    ``dry_run``, ``verify``, ``verify_timeout``, ``jobs`` (1 to 64, default 8),
     ``retry`` (:class:`RetryPolicy`), ``transport`` (:class:`TransportOptions`),
     ``timeout`` (seconds per attempt), ``attestations``, ``interactive``,
     ``allow_insecure``, ``blake2``, ``comment``, ``on_event``.

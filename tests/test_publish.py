@@ -378,6 +378,7 @@ def test_json_report_shape(
     data = json.loads(json.dumps(report.to_dict()))
     assert set(data) == {
         "ok", "interrupted", "dry_run", "verify", "elapsed", "counts", "destinations", "files",
+        "results",
     }  # fmt: skip
     assert data["ok"] is False and data["counts"]["total"] == 6
     assert [d["destination"] for d in data["destinations"]] == [

@@ -194,7 +194,9 @@ def _upload(sub: Any) -> None:
     how.add_argument("--skip-existing", action="store_true", help="skip files already there")
     how.add_argument("--dry-run", action="store_true", help="inspect and resolve; send nothing")
     how.add_argument(
-        "--verify", action="store_true", help="after uploading, wait until each index lists the files"
+        "--verify",
+        action="store_true",
+        help="after uploading, wait until each index lists the files",
     )
     how.add_argument(
         "--verify-timeout",

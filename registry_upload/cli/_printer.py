@@ -74,7 +74,9 @@ class Printer:
 
     def plan(self, destinations: Sequence[Any], sources: dict[str, str], dry_run: bool) -> None:
         if dry_run:
-            self.out.write("Dry run: files are inspected and credentials resolved; nothing is sent.\n")
+            self.out.write(
+                "Dry run: files are inspected and credentials resolved; nothing is sent.\n"
+            )
         if not (self.several or dry_run or self.verbose) or self.quiet:
             return
         self.out.write("Destinations, in order:\n")

@@ -578,7 +578,13 @@ def _refuse_shared_secrets(registries: Sequence[RegistryDestination]) -> None:
     """A secret given for the whole run never goes to several registries."""
     if len(registries) < 2:
         return
-    shared = [c.source for d in registries if (c := d.credentials()) and is_run_wide(c.source)]
+    shared = [
+        c.source
+        for d in registries
+        if d.session.chain is not None  # fixed credentials were given for this one alone
+        and (c := d.credentials())
+        and is_run_wide(c.source)
+    ]
     if not shared:
         return
     source = shared[0]

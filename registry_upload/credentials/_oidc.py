@@ -35,8 +35,8 @@ import os
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -98,6 +98,8 @@ EXCHANGE_HINTS = {
 }
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _AUDIENCE = re.compile(r"^[\x21-\x7e]{1,256}$")
+# C0/C1 controls, soft hyphen, zero-width and bidirectional marks, word joiners, BOM.
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SHOWN_ERRORS = 5
 _EXCERPT = 300
 
@@ -142,13 +144,10 @@ def _json(response: Response) -> Any:
 
 
 def _excerpt(text: str, limit: int = _EXCERPT) -> str:
-    """Server text fit to show: secrets masked first (a cut secret would not be
-    recognised), control and invisible characters dropped, one line, bounded."""
-    text = redact(text[: limit * 8])
-    shown = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
-    )
-    shown = " ".join(shown.split())
+    """Server text fit to show: control and invisible characters dropped (before
+    matching secrets, so none hides one), secrets masked (before cutting: a cut
+    secret would not be recognised), one line, bounded."""
+    shown = redact(" ".join(_INVISIBLE.sub(" ", text).split()))
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
@@ -192,7 +191,9 @@ def _check_reusable_workflow(claims: Mapping[str, Any]) -> str | None:
     if not isinstance(job, str) or not isinstance(caller, str) or not job or job == caller:
         return None
     called, calling = _workflow_file(job), _workflow_file(caller)
-    repository = str(claims.get("repository", ""))
+    repository = claims.get("repository")
+    if not isinstance(repository, str) or not repository:
+        return None
     path, _, at = job.partition("@")
     refs = {str(claims[k]) for k in ("ref", "sha") if claims.get(k)}
     same_repo = path.lower().startswith(f"{repository}/.github/workflows/".lower())
@@ -204,13 +205,13 @@ def _check_reusable_workflow(claims: Mapping[str, Any]) -> str | None:
             code="reusable-workflow",
             claims=_shown(claims),
             hint=f"Run the publishing step in {calling} itself (or in a workflow of "
-            f"{repository or 'this repository'} called at the same ref, registered under its "
+            f"{repository} called at the same ref, registered under its "
             "own file name), and register that file as the trusted publisher.",
         )
     return (
         f"the publishing job runs in the reusable workflow {called}, called from {calling}: "
-        f"PyPI matches the trusted publisher against {called}, not {calling} (PyPI does not "
-        "support reusable workflows; this works only by how it matches)"
+        f"PyPI matches the trusted publisher against {called}, not {calling} (warehouse "
+        "calls this support for reusable workflows accidental: it may change)"
     )
 
 
@@ -494,20 +495,20 @@ def _refusal(
     """The typed error for any answer but a minted token, whatever its shape."""
     errors = _errors(data)
     codes = [code for code, _ in errors if code]
+    # A code from the table, else the first the index gave, else: not warehouse's shape.
     code = next((c for c in codes if c in EXCHANGE_HINTS), codes[0] if codes else None)
     if errors:
-        said = "; ".join(f"[{c or '?'}] {d}" if c else d for c, d in errors)
+        said = "; ".join(f"[{c}] {d}" if c else d for c, d in errors)
     elif isinstance(data, dict) and data.get("success") is True:
-        said, code = "it answered success without an upload token", "unexpected-answer"
+        said = "it answered success without an upload token"
     else:
-        said = _field(data, "message") or _excerpt(response.text(), 200) or "(no text)"
-        said = _excerpt(said)
+        said = _excerpt(_field(data, "message") or response.text() or "(no text)")
     hint = EXCHANGE_HINTS.get(code or "") or _status_hint(response.status)
     if code == "invalid-publisher" and notes:
         hint = f"{hint} Here: {notes[0][1]}."
     return TrustedPublishingError(
         f"{index} refused the token exchange ({response.status}): {said}",
-        code=code or ("unexpected-answer" if not isinstance(data, dict) else None),
+        code=code or "unexpected-answer",
         claims=_shown(claims),
         url=url,
         status=response.status,
@@ -543,20 +544,12 @@ def _status_hint(status: int) -> str:
 
 def _single_use_note(creds: Credentials) -> Credentials:
     """GitLab's ID token cannot be exchanged twice: say until when this batch may run."""
-    until = _clock(creds.expires_at)
     note = (
-        f"GitLab's ID token is exchanged once per job; this upload token expires at {until} "
-        "and cannot be renewed, so uploads still running then fail"
+        f"GitLab's ID token is exchanged once per job; this upload token expires at "
+        f"{_clock(creds.expires_at)} and cannot be renewed, so uploads still running then fail"
     )
     logger.info("trusted publishing: %s", note)
-    return Credentials(
-        username=creds.username,
-        password=creds.password,
-        source=creds.source,
-        kind=creds.kind,
-        expires_at=creds.expires_at,
-        details=(*creds.details, ("single-use-id-token", note)),
-    )
+    return replace(creds, details=(*creds.details, ("single-use-id-token", note)))
 
 
 def _clock(when: float | None) -> str:

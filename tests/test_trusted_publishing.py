@@ -26,6 +26,7 @@ import pytest
 import trustme
 
 from registry_upload import upload
+from registry_upload._redact import redact
 from registry_upload.credentials import (
     CredentialChain,
     Credentials,
@@ -69,6 +70,7 @@ class Warehouse(FakeRegistry):
             "job_workflow_ref": WORKFLOW,
         }
         self.mint_replies: deque[Reply] = deque()
+        self.github_reply: Reply | None = None  # instead of a fresh JWT
         self.expires_in = 900
         self.issued: list[str] = []  # JWTs the token endpoint gave out
         self.exchanged: list[str] = []  # JWTs posted to mint-token
@@ -97,6 +99,8 @@ class Warehouse(FakeRegistry):
     def _github_token(self, handler: Any) -> Reply:
         if handler.headers.get("Authorization") != f"bearer {REQUEST_TOKEN}":
             return Reply(401, json.dumps({"message": "bad request token"}))
+        if self.github_reply is not None:
+            return self.github_reply
         with self._oidc_lock:
             self.github_asks.append(handler.path)
             jwt = make_jwt(**self.claims, jti=f"jti-{len(self.issued)}", aud="testpypi")
@@ -424,10 +428,12 @@ def test_a_jwt_echoed_by_the_exchange_is_masked(
     jwt = make_jwt(iss="https://gitlab.com", project_path="acme/pkg", jti="echo")
     env = {"GITLAB_CI": "true", "TESTPYPI_ID_TOKEN": jwt}
     warehouse.mint_replies.append(refusal("invalid-token", f"bad token {jwt} (first: {jwt[:60]})"))
-    error = refused(provider_for(warehouse, env), warehouse)
+    provider = provider_for(warehouse, env)
+    error = refused(provider, warehouse)
     assert jwt not in str(error) and CANARY not in str(error)
     assert "********" in error.message
     assert_no_canary(str(error), repr(error), error.to_dict(), caplog.text)
+    assert redact(f"later: {jwt}") == "later: ********"  # held while the provider lives
 
 
 def test_everything_a_registry_echoes_is_masked_end_to_end(
@@ -460,6 +466,24 @@ def _refuse_upload(text: str) -> Any:
     from registry_upload.testing import Action
 
     return Action("reply", Reply(403, text, reason=text))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Reply(200, NESTED),
+        Reply(200, '{"value": ["a.b.c"]}'),
+        Reply(200, '{"count": 0}'),
+        Reply(200, "<html>sign in</html>"),
+        Reply(500, "\x1b]0;owned\x07 oops"),
+    ],
+)
+def test_any_github_token_answer_ends_as_a_typed_error(warehouse: Warehouse, answer: Reply) -> None:
+    warehouse.github_reply = answer
+    error = refused(provider_for(warehouse), warehouse)
+    assert error.code == "missing-id-token" and error.status == answer.status
+    assert "id-token: write" in (error.hint or "") and "\x1b" not in str(error)
+    assert len(str(error)) < 1000 and warehouse.exchanged == []
 
 
 def test_the_github_request_token_is_masked(warehouse: Warehouse) -> None:
@@ -532,3 +556,21 @@ def test_tokens_never_go_to_a_plain_http_host_elsewhere(warehouse: Warehouse) ->
     env = {**github_env(warehouse), "ACTIONS_ID_TOKEN_REQUEST_URL": "http://example.org/token"}
     error = refused(provider_for(warehouse, env), warehouse)
     assert error.code == "insecure-url" and warehouse.github_asks == []
+
+
+@pytest.mark.skipif(
+    "transport" not in getattr(Target, "__dataclass_fields__", {}),
+    reason="needs Target.transport, which the session fills with the upload's transport",
+)
+def test_an_upload_with_cert_reaches_the_exchange_of_the_default_chain(
+    tls_warehouse: Warehouse, ca: trustme.CA, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    wheel = make_wheel(tmp_path, "tls-session", "1.0")
+    chain = CredentialChain([provider_for(tls_warehouse)])  # no transport of its own
+    options = TransportOptions(ca_cert=str(bundle), user_agent="the-upload/1")
+    report = upload([wheel], tls_warehouse.url, credentials=chain, transport=options)
+    assert report.ok and list(tls_warehouse.stored) == [wheel.name]
+    assert tls_warehouse.minted == 1
+    assert {r.headers.get("User-Agent") for r in tls_warehouse.requests} == {"the-upload/1"}

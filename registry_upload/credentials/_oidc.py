@@ -77,8 +77,8 @@ _API_TOKEN_HINT = "or upload with an API token (username __token__) meanwhile"
 #: The mint-token endpoint's error codes (warehouse ``oidc/views.py``): what each
 #: means and what to change.
 EXCHANGE_HINTS = {
-    "not-enabled": "The index has trusted publishing turned off for this CI right now (an "
-    f"administrator's switch, usually temporary): retry later, {_API_TOKEN_HINT}.",
+    "not-enabled": "The index has trusted publishing turned off right now, for every CI or "
+    f"for this one (an administrator's switch, usually temporary): retry later, {_API_TOKEN_HINT}.",
     "invalid-payload": "The index could not read the OIDC token: it is malformed, or its issuer "
     "is not one the index trusts (the description says which); for a pending publisher, the "
     "project could not be created. Send the token exactly as the CI issued it.",
@@ -244,9 +244,10 @@ class TrustedPublishingProvider:
         self._gce_product_file = gce_product_file
         self._lock = threading.Lock()
         self._audiences: dict[str, str] = {}
-        #: OIDC tokens exchanged (kept registered with the redactor while this
-        #: provider lives) -> the credentials minted from each (GitLab's only).
-        self._spent: dict[Secret, Credentials | None] = {}
+        #: Every OIDC token read: held, so the redactor masks each while this provider lives.
+        self._held: list[Secret] = []
+        #: GitLab ID tokens exchanged -> the credentials minted from each.
+        self._spent: dict[Secret, Credentials] = {}
         self._warned_reuse = False
 
     def _index_for(self, target: Target) -> str:
@@ -296,6 +297,8 @@ class TrustedPublishingProvider:
         try:
             audience = self._audience(http, index)
             jwt = self._identity(http, env, audience, where)
+            with self._lock:
+                self._held.append(jwt)
             return self._exchange(http, index, jwt, where)
         finally:
             if owned is not None:
@@ -336,8 +339,8 @@ class TrustedPublishingProvider:
         creds = _mint(http, index, jwt, claims, source=f"{self.name}:{where}", notes=notes)
         if where == "gitlab":
             creds = _single_use_note(creds)
-        with self._lock:
-            self._spent[jwt] = creds if where == "gitlab" else None
+            with self._lock:
+                self._spent[jwt] = creds
         return creds
 
     def _reused(self, jwt: Secret) -> Credentials | None:
@@ -345,11 +348,10 @@ class TrustedPublishingProvider:
         answer ``invalid-reuse-token``, so keep the token minted from it while it
         lasts, then say why nothing more can be done in this job."""
         with self._lock:
-            if jwt not in self._spent:
+            creds = self._spent.get(jwt)
+            if creds is None:
                 return None
-            creds = self._spent[jwt]
             first_warning, self._warned_reuse = not self._warned_reuse, True
-        assert creds is not None
         until = _clock(creds.expires_at)
         if creds.expires_within(_USELESS_WITHIN):
             raise TrustedPublishingError(

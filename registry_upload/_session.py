@@ -138,7 +138,9 @@ class Session:
             return self._fixed
         if self._chain is None:
             return None
-        target = Target(url=self.repository.url, name=self.repository.name)
+        target = Target(
+            url=self.repository.url, name=self.repository.name, transport=self.transport
+        )
         self._resolution = self._chain.resolve(target)
         return self._resolution.credentials
 

@@ -229,7 +229,8 @@ class RegistryDestination:
             return "the credentials given for it"
         scoped = chain.without(*RUN_WIDE_PROVIDERS, "prompt")
         resolution = scoped.resolve(
-            CredentialTarget(url=self.url, name=self.repository.name), record_errors=True
+            CredentialTarget(url=self.url, name=self.repository.name, transport=self.transport),
+            record_errors=True,
         )
         if resolution.error is not None:
             return f"none ({resolution.error.message})"

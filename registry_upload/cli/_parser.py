@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
@@ -33,8 +33,21 @@ UV_PUBLISH_CHECK_URL, UV_PUBLISH_NO_ATTESTATIONS, UV_TRUSTED_PUBLISHING.
 class _Parser(argparse.ArgumentParser):
     """Usage errors in one line, pointing at the command's own --help."""
 
+    commands: Mapping[str, argparse.ArgumentParser]
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"error: {message}\nhint: see `{self.prog} --help`\n")
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """An unknown option is the command's error: its hint names ``<command> --help``."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            commands = getattr(self, "commands", {})
+            owner = commands.get(getattr(parsed, "command", None) or "", self)
+            owner.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
 
 
 class _AppendDestination(argparse.Action):
@@ -103,6 +116,7 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    top.commands = sub.choices
     _upload(sub)
     _check(sub)
     _auth(sub)

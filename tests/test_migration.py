@@ -237,7 +237,7 @@ def test_sigterm_stops_like_ctrl_c_with_the_partial_report(dist_dir: Path, tmp_p
                 "--jobs",
                 "1",
                 "--json",
-            ],  # fmt: skip
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

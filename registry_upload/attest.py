@@ -1,0 +1,381 @@
+"""Sign PEP 740 attestations for distributions, and pre-check them as PyPI will.
+
+:func:`attest` signs a publish/v1 attestation for each file with Sigstore
+(the ``sigstore`` and ``pypi-attestations`` libraries, the ones PyPI and the
+GitHub action use) and writes it beside the file as
+``<file>.publish.attestation``, where :meth:`Distribution.open` and every
+upload tool find it::
+
+    from registry_upload.attest import attest
+
+    report = attest("dist/")            # the CI's ambient OIDC identity
+    for item in report.files:
+        print(item.status, item.attestation_path)
+
+:func:`precheck` finds, before anything is sent, each reason PyPI would
+answer ``400 Invalid attestations supplied during upload``: a subject that is
+another file, or the same name with other bytes (a stale attestation left
+in ``dist/``), an unknown predicate type or two of one type, a signing
+identity that is not this upload's trusted publisher.
+
+Signing needs the ``attestations`` extra (``pip install
+'registry-upload[attestations]'``); it is imported only when signing or
+verifying, so a plain ``import registry_upload`` or upload does not pay for
+it.  The Sigstore instance comes from a trust config: ``trust_config=``,
+else ``$REGISTRY_UPLOAD_SIGSTORE_TRUST_CONFIG``, else production.
+
+Errors (all under :class:`~registry_upload.errors.RegistryUploadError`)::
+
+    ConfigurationError
+    ├── AttestationsUnavailableError   the extra is not installed
+    └── TrustConfigError               the trust config is unreadable
+    CredentialError
+    └── IdentityTokenError             no usable OIDC token for Sigstore
+    DistributionError
+    └── InvalidAttestationError        attestations PyPI would refuse: .problems
+    AttestationError                   Fulcio or Rekor refused, or unreachable
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._attest._check import (
+    PREDICATE_TYPES,
+    PUBLISH_V1,
+    SLSA_PROVENANCE_V1,
+    PublisherIdentity,
+    check_file,
+)
+from ._attest._errors import (
+    INSTALL_HINT,
+    AttestationError,
+    AttestationsUnavailableError,
+    IdentityTokenError,
+    InvalidAttestationError,
+    TrustConfigError,
+)
+from ._hashing import hash_file
+from ._paths import PathInput, collect
+from .credentials import Secret
+from .results import Finding, Severity
+
+if TYPE_CHECKING:
+    from .transport import Transport
+
+__all__ = [
+    "ATTESTATION_SUFFIX",
+    "PREDICATE_TYPES",
+    "PUBLISH_V1",
+    "SLSA_PROVENANCE_V1",
+    "TRUST_CONFIG_ENV",
+    "AttestReport",
+    "AttestationError",
+    "AttestationsUnavailableError",
+    "AttestedFile",
+    "IdentityTokenError",
+    "InvalidAttestationError",
+    "PublisherIdentity",
+    "TrustConfigError",
+    "ambient_identity_token",
+    "attest",
+    "attestations_available",
+    "attestations_beside",
+    "precheck",
+    "token_claims",
+]
+
+#: The name of a publish/v1 attestation beside its file, as PyPI's tools write it.
+ATTESTATION_SUFFIX = ".publish.attestation"
+#: Names a Sigstore trust config (ClientTrustConfig JSON) when ``trust_config`` is not given.
+TRUST_CONFIG_ENV = "REGISTRY_UPLOAD_SIGSTORE_TRUST_CONFIG"
+
+AttestStatus = Literal["signed", "kept"]
+_EXTRA_MODULES = ("sigstore", "pypi_attestations")
+
+
+@dataclass(frozen=True, slots=True)
+class AttestedFile:
+    """One file: ``signed`` now, or ``kept`` (it had a valid-looking attestation already)."""
+
+    path: str
+    attestation_path: str
+    status: AttestStatus
+    log_index: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "attestation_path": self.attestation_path,
+            "status": self.status,
+            "log_index": self.log_index,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AttestReport:
+    """What :func:`attest` did: each file, who signed, against which Sigstore."""
+
+    files: tuple[AttestedFile, ...]
+    publisher: PublisherIdentity | None
+    sigstore: str
+    notes: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def signed(self) -> tuple[AttestedFile, ...]:
+        return tuple(f for f in self.files if f.status == "signed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "publisher": self.publisher.describe() if self.publisher else None,
+            "sigstore": self.sigstore,
+            "notes": [list(n) for n in self.notes],
+        }
+
+
+def attestations_available() -> bool:
+    """Whether the ``attestations`` extra (sigstore, pypi-attestations) is installed."""
+    try:
+        return all(importlib.util.find_spec(m) is not None for m in _EXTRA_MODULES)
+    except (ImportError, ValueError):  # a broken or hidden install
+        return False
+
+
+def _require_extra() -> None:
+    if not attestations_available():
+        raise AttestationsUnavailableError(
+            "signing attestations needs sigstore and pypi-attestations, which are not installed",
+            hint=INSTALL_HINT,
+        )
+
+
+def attest(
+    paths: PathInput,
+    *,
+    identity_token: str | Secret | None = None,
+    trust_config: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    env: Mapping[str, str] | None = None,
+    transport: Transport | None = None,
+) -> AttestReport:
+    """Sign a publish/v1 attestation for each distribution; write ``<file>.publish.attestation``.
+
+    ``paths``: files or directories, as :func:`registry_upload.upload` takes.
+    ``identity_token``: an OIDC token with the audience ``sigstore``; by
+    default the CI's own (:func:`ambient_identity_token`).  A file that has
+    an attestation already keeps it when it passes :func:`precheck` against
+    this token's publisher; ``overwrite=True`` signs again.  Every existing
+    attestation is checked before anything is signed: a stale or foreign one
+    raises :class:`InvalidAttestationError` naming it.
+    """
+    _require_extra()
+    collected = collect(paths)
+    token = _reveal(identity_token) or ambient_identity_token(env, transport=transport)
+    Secret(token)  # registered: never shown in an error or a log line
+    publisher = PublisherIdentity.from_claims(token_claims(token))
+    kept = {} if overwrite else _check_existing(collected.paths, publisher)
+    from ._attest import _sigstore
+
+    config, name = _sigstore.load_trust_config(_trust_config_source(trust_config, env))
+    to_sign = [p for p in collected.paths if p not in kept]
+    signed = dict(_write_all(_sigstore.sign_files(to_sign, token, config)))
+    files = tuple(
+        kept[p] if p in kept else AttestedFile(p, p + ATTESTATION_SUFFIX, "signed", signed[p])
+        for p in collected.paths
+    )
+    return AttestReport(files, publisher, name, collected.notes)
+
+
+def _reveal(token: str | Secret | None) -> str | None:
+    return token.reveal() if isinstance(token, Secret) else token
+
+
+def _trust_config_source(
+    given: str | os.PathLike[str] | None, env: Mapping[str, str] | None
+) -> str | None:
+    if given is not None:
+        return os.fspath(given)
+    return (os.environ if env is None else env).get(TRUST_CONFIG_ENV) or None
+
+
+def _check_existing(
+    paths: Sequence[str], publisher: PublisherIdentity | None
+) -> dict[str, AttestedFile]:
+    """The files whose publish attestation passes the pre-check; raise if any fails."""
+    kept: dict[str, AttestedFile] = {}
+    problems: list[Finding] = []
+    for path in paths:
+        found = attestations_beside(path)
+        if not found:
+            continue
+        errors = [
+            f
+            for f in check_file(
+                os.path.basename(path), hash_file(path, blake2=False).sha256, found, publisher
+            )
+            if f.severity is Severity.ERROR
+        ]
+        problems.extend(errors)
+        own = path + ATTESTATION_SUFFIX
+        if not errors and own in found:
+            kept[path] = AttestedFile(path, own, "kept")
+    if problems:
+        raise _invalid(problems)
+    return kept
+
+
+def _invalid(problems: Sequence[Finding]) -> InvalidAttestationError:
+    paths = sorted({p.path for p in problems})
+    return InvalidAttestationError(
+        f"{len(problems)} attestation(s) PyPI would refuse",
+        problems=problems,
+        path=paths[0] if len(paths) == 1 else None,
+        hint="Remove the attestation files named above (they are left from another build or "
+        "made elsewhere), then sign again; or upload with --no-attestations.",
+    )
+
+
+def _write_all(
+    signed: Iterable[tuple[str, dict[str, Any]]],
+) -> Iterable[tuple[str, int | None]]:
+    for path, attestation in signed:
+        _write_atomically(path + ATTESTATION_SUFFIX, json.dumps(attestation).encode())
+        entries = attestation["verification_material"]["transparency_entries"]
+        index = entries[0].get("logIndex") if entries else None
+        yield path, int(index) if index is not None else None
+
+
+def _write_atomically(target: str, data: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(prefix=".attestation-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def precheck(
+    dist_filename: str,
+    sha256: str,
+    attestations: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
+    claims: Mapping[str, Any],
+    *,
+    verify: bool = False,
+    trust_config: str | os.PathLike[str] | None = None,
+) -> list[Finding]:
+    """Every reason PyPI would refuse these attestations of one file, as ERROR findings.
+
+    ``dist_filename`` and ``sha256`` are the file's name and digest; ``attestations``
+    its attestations (a list, or a mapping from where each came from, such as its
+    file path, to the attestation); ``claims`` those of this run's OIDC token
+    (:func:`token_claims`), whose trusted publisher (GitHub repository and
+    workflow, GitLab project and CI file, Google service account) must have
+    signed them.  An empty list means PyPI's checks will pass, except the
+    cryptographic ones, which ``verify=True`` adds (needs the extra; the
+    trust config as for :func:`attest`).
+    """
+    labelled = (
+        dict(attestations)
+        if isinstance(attestations, Mapping)
+        else {f"{dist_filename} attestation #{i}": a for i, a in enumerate(attestations, 1)}
+    )
+    publisher = PublisherIdentity.from_claims(claims)
+    problems = check_file(dist_filename, sha256, labelled, publisher)
+    if verify and not problems:
+        problems.extend(_verify_all(labelled, trust_config))
+    return problems
+
+
+def _verify_all(
+    labelled: Mapping[str, Mapping[str, Any]], trust_config: str | os.PathLike[str] | None
+) -> list[Finding]:
+    _require_extra()
+    from ._attest import _sigstore
+
+    config, name = _sigstore.load_trust_config(_trust_config_source(trust_config, None))
+    problems = []
+    for source, attestation in labelled.items():
+        why = _sigstore.verify(attestation, config)
+        if why is not None:
+            problems.append(
+                Finding(
+                    code="attestation-signature",
+                    severity=Severity.ERROR,
+                    path=source,
+                    message=f"it does not verify against {name}: {why}",
+                    hint=f"Remove {source} and sign again against the Sigstore you upload for.",
+                )
+            )
+    return problems
+
+
+def attestations_beside(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """The attestations beside a distribution (``<file>.*.attestation``), by file path."""
+    from .distribution import _attestations_in, _read_attestation
+
+    p = os.fspath(path)
+    directory, name = os.path.split(p)
+    found = sorted(n for n in _attestations_in(directory or ".") if n.startswith(name + "."))
+    return {
+        os.path.join(directory, n): _read_attestation(Path(p), Path(directory, n)) for n in found
+    }
+
+
+def token_claims(token: str | Secret) -> dict[str, Any]:
+    """Every claim of a JWT, decoded but not verified (to learn who it names)."""
+    raw = _reveal(token) or ""
+    try:
+        payload = raw.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        claims = None
+    if not isinstance(claims, dict):
+        raise IdentityTokenError(
+            "the identity token is not a JWT",
+            hint="Pass the OIDC token itself (three base64url parts separated by dots).",
+        )
+    return claims
+
+
+def ambient_identity_token(
+    env: Mapping[str, str] | None = None, *, transport: Transport | None = None
+) -> str:
+    """The CI's OIDC token for the audience ``sigstore``.
+
+    GitHub Actions: its token request URL (the job needs ``id-token: write``);
+    GitLab CI: ``$SIGSTORE_ID_TOKEN`` (declare it under ``id_tokens``);
+    Google Cloud: the metadata server.
+    """
+    from .credentials._oidc import TrustedPublishingProvider, _google_identity
+    from .transport import Transport as _Transport
+
+    env = os.environ if env is None else env
+    provider = TrustedPublishingProvider(env=env)
+    where = provider._where(env)
+    if where is None:
+        raise IdentityTokenError(
+            "no OIDC identity to sign with: not in GitHub Actions, GitLab CI or on Google Cloud",
+            hint="Sign in CI with trusted publishing, or pass identity_token= (a token with "
+            "the audience `sigstore`).",
+        )
+    if where == "google-cloud":
+        return _google_identity(env, "sigstore", required=True)
+    own = transport or _Transport()
+    try:
+        return provider._oidc_token(own, env, "sigstore", in_github=where == "github")
+    finally:
+        if transport is None:
+            own.close()

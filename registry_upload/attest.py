@@ -90,6 +90,7 @@ __all__ = [
     "attestations_available",
     "attestations_beside",
     "precheck",
+    "precheck_files",
     "token_claims",
 ]
 
@@ -211,26 +212,34 @@ def _check_existing(
     paths: Sequence[str], publisher: PublisherIdentity | None
 ) -> dict[str, AttestedFile]:
     """The files whose publish attestation passes the pre-check; raise if any fails."""
-    kept: dict[str, AttestedFile] = {}
+    problems = [p for p in _precheck_beside(paths, publisher) if p.severity is Severity.ERROR]
+    if problems:
+        raise _invalid(problems)
+    return {
+        path: AttestedFile(path, path + ATTESTATION_SUFFIX, "kept")
+        for path in paths
+        if os.path.exists(path + ATTESTATION_SUFFIX)
+    }
+
+
+def precheck_files(paths: PathInput, claims: Mapping[str, Any]) -> list[Finding]:
+    """:func:`precheck` for the attestations found beside each distribution in ``paths``.
+
+    What an upload runs before its first byte (it needs neither the extra
+    nor the network): every ``<file>.*.attestation`` against the file's name
+    and sha256 and the trusted publisher of ``claims``.
+    """
+    return _precheck_beside(collect(paths).paths, PublisherIdentity.from_claims(claims))
+
+
+def _precheck_beside(paths: Sequence[str], publisher: PublisherIdentity | None) -> list[Finding]:
     problems: list[Finding] = []
     for path in paths:
         found = attestations_beside(path)
-        if not found:
-            continue
-        errors = [
-            f
-            for f in check_file(
-                os.path.basename(path), hash_file(path, blake2=False).sha256, found, publisher
-            )
-            if f.severity is Severity.ERROR
-        ]
-        problems.extend(errors)
-        own = path + ATTESTATION_SUFFIX
-        if not errors and own in found:
-            kept[path] = AttestedFile(path, own, "kept")
-    if problems:
-        raise _invalid(problems)
-    return kept
+        if found:
+            digest = hash_file(path, blake2=False).sha256
+            problems.extend(check_file(os.path.basename(path), digest, found, publisher))
+    return problems
 
 
 def _invalid(problems: Sequence[Finding]) -> InvalidAttestationError:

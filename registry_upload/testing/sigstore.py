@@ -17,7 +17,9 @@ part the real ``sigstore`` client talks to when it signs:
   timestamp.
 
 ``trust_config()`` is the sigstore ``ClientTrustConfig`` JSON naming it (as
-``sigstore --trust-config`` and ``attest(..., trust_config=...)`` read).  All
+``sigstore --trust-config`` and ``attest(..., trust_config=...)`` read), and
+``trust_config_path`` a file holding it while the instance runs;
+``warehouse_check()`` answers as PyPI does to an upload's attestations.  All
 keys are made fresh in memory for each instance and never written anywhere,
 and the CA names itself a test CA: nothing it signs can chain to the
 production Sigstore root (``tests/test_attest_loopback.py`` checks that).
@@ -32,8 +34,10 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 import struct
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -206,6 +210,8 @@ class LoopbackSigstore:
         self._request_tokens: dict[str, dict[str, Any]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self.trust_config_path = ""  #: the trust config, written at start()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -226,12 +232,17 @@ class LoopbackSigstore:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+        self._dir = tempfile.TemporaryDirectory(prefix="loopback-sigstore-")
+        self.trust_config_path = self.write_trust_config(os.path.join(self._dir.name, "trust.json"))
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
 
     @property
     def url(self) -> str:
@@ -331,6 +342,32 @@ class LoopbackSigstore:
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(self.trust_config(), fh, indent=1)
         return path
+
+    def warehouse_check(
+        self, filename: str, content: bytes, field: str, claims: Mapping[str, Any]
+    ) -> list[str]:
+        """What PyPI finds wrong with an upload's ``attestations`` form field (``[]``: none).
+
+        As warehouse: a non-empty JSON array, each attestation for this file's
+        name and sha256, of a known predicate type at most once, signed by the
+        trusted publisher of ``claims`` and verifying against this instance's root.
+        For a fake registry that wants to answer ``400 Invalid attestations``.
+        """
+        from ..attest import precheck
+
+        try:
+            attestations = json.loads(field)
+        except ValueError:
+            return ["the attestations field is not JSON"]
+        if not isinstance(attestations, list) or not attestations:
+            return ["the attestations field is not a non-empty JSON array"]
+        if not all(isinstance(a, dict) for a in attestations):
+            return ["an attestation is not a JSON object"]
+        digest = hashlib.sha256(content).hexdigest()
+        problems = precheck(
+            filename, digest, attestations, claims, verify=True, trust_config=self.trust_config_path
+        )
+        return [f"{p.path}: {p.message}" for p in problems]
 
     # -- Fulcio ------------------------------------------------------------------
 

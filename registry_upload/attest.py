@@ -181,7 +181,7 @@ def attest(
     _require_extra()
     collected = collect(paths)
     token = _reveal(identity_token) or ambient_identity_token(env, transport=transport)
-    Secret(token)  # registered: never shown in an error or a log line
+    masked = Secret(token)  # registered while it lives: never shown in an error or a log line
     publisher = PublisherIdentity.from_claims(token_claims(token))
     kept = {} if overwrite else _check_existing(collected.paths, publisher)
     from ._attest import _sigstore
@@ -193,6 +193,7 @@ def attest(
         kept[p] if p in kept else AttestedFile(p, p + ATTESTATION_SUFFIX, "signed", signed[p])
         for p in collected.paths
     )
+    del masked
     return AttestReport(files, publisher, name, collected.notes)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,11 @@ import pytest
 from registry_upload import Credentials, upload
 from registry_upload._attest._command import EXIT_USAGE, add_attest_parser, run_attest
 from registry_upload.attest import attest, attestations_available, precheck_files, token_claims
-from registry_upload.testing import FakeRegistry, make_sdist, make_wheel
+from registry_upload.testing import FakeRegistry, make_wheel
+
+from . import test_attest
+
+loopback, dist = test_attest.loopback, test_attest.dist  # the shared fixtures
 
 pytestmark = pytest.mark.skipif(
     not attestations_available(),
@@ -24,23 +27,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 CREDS = Credentials.of("__token__", "pypi-loopback-token", source="test")
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[Any]:
-    from registry_upload.testing.sigstore import LoopbackSigstore
-
-    with LoopbackSigstore() as instance:
-        yield instance
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    out = tmp_path / "dist"
-    out.mkdir()
-    make_wheel(out, "octo-project", "1.0")
-    make_sdist(out, "octo-project", "1.0")
-    return out
 
 
 def _uploaded_attestations(registry: FakeRegistry) -> dict[str, tuple[bytes, str]]:

@@ -588,7 +588,7 @@ def github_claims(
     """The claims of a GitHub Actions OIDC token (a run of ``workflow`` at ``ref``)."""
     workflow_ref = f"{repository}/.github/workflows/{workflow}@{ref}"
     owner = repository.split("/", maxsplit=1)[0]
-    claims = {
+    return {
         "iss": GITHUB_ISSUER,
         "sub": f"repo:{repository}:ref:{ref}",
         "repository": repository,
@@ -606,9 +606,8 @@ def github_claims(
         "run_id": "4242",
         "run_attempt": "1",
         "runner_environment": "github-hosted",
+        **extra,
     }
-    claims.update(extra)
-    return claims
 
 
 def gitlab_claims(
@@ -620,7 +619,7 @@ def gitlab_claims(
     **extra: Any,
 ) -> dict[str, Any]:
     """The claims of a GitLab CI ``id_tokens`` token (``ref`` is a branch)."""
-    claims = {
+    return {
         "iss": GITLAB_ISSUER,
         "sub": f"project_path:{project_path}:ref_type:branch:ref:{ref}",
         "project_path": project_path,
@@ -631,23 +630,21 @@ def gitlab_claims(
         "ci_config_ref_uri": f"gitlab.com/{project_path}//{ci_file}@refs/heads/{ref}",
         "ci_config_sha": sha,
         "runner_environment": "gitlab-hosted",
+        **extra,
     }
-    claims.update(extra)
-    return claims
 
 
 def google_claims(
     *, email: str = "publisher@octo-project.iam.gserviceaccount.com", **extra: Any
 ) -> dict[str, Any]:
     """The claims of a Google Cloud service account's identity token."""
-    claims = {
+    return {
         "iss": GOOGLE_ISSUER,
         "sub": "112233445566778899",
         "email": email,
         "email_verified": True,
+        **extra,
     }
-    claims.update(extra)
-    return claims
 
 
 def _dsse_body(proposed: Mapping[str, Any]) -> bytes:

@@ -39,6 +39,7 @@ Errors (all under :class:`~registry_upload.errors.RegistryUploadError`)::
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib.util
 import json
 import os
@@ -52,6 +53,7 @@ from ._attest._check import (
     PREDICATE_TYPES,
     PUBLISH_V1,
     SLSA_PROVENANCE_V1,
+    UNCHECKED_IDENTITY,
     PublisherIdentity,
     check_file,
 )
@@ -69,6 +71,7 @@ from .credentials import Secret
 from .results import Finding, Severity
 
 if TYPE_CHECKING:
+    from .distribution import Distribution
     from .transport import Transport
 
 __all__ = [
@@ -85,13 +88,16 @@ __all__ = [
     "InvalidAttestationError",
     "PublisherIdentity",
     "TrustConfigError",
+    "UploadAttestations",
     "ambient_identity_token",
     "attest",
     "attestations_available",
     "attestations_beside",
     "precheck",
     "precheck_files",
+    "prepare_for_upload",
     "token_claims",
+    "without_attestations",
 ]
 
 #: The name of a publish/v1 attestation beside its file, as PyPI's tools write it.
@@ -389,3 +395,88 @@ def ambient_identity_token(
     finally:
         if transport is None:
             own.close()
+
+
+# --- the upload path ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadAttestations:
+    """What :func:`prepare_for_upload` settled: the files with the attestations to send."""
+
+    dists: tuple[Distribution, ...]
+    signed: AttestReport | None = None
+    notes: tuple[str, ...] = ()
+
+
+def prepare_for_upload(
+    dists: Sequence[Distribution],
+    *,
+    sign: bool = True,
+    required: bool = False,
+    identity_token: str | Secret | None = None,
+    trust_config: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    transport: Transport | None = None,
+) -> UploadAttestations:
+    """Sign what lacks a publish attestation, pre-check every attestation, re-attach them.
+
+    For an upload to PyPI or TestPyPI that authenticates by trusted publishing
+    (GitHub, GitLab, Google), before its first byte.  ``sign=False`` only
+    checks what is there (``--no-attestations`` should not call this at all:
+    use :func:`without_attestations`).  Without the extra, or without an
+    identity token for Sigstore, files stay unsigned with a note, unless
+    ``required`` (``--attestations`` given), which raises instead.  Raises
+    :class:`InvalidAttestationError` for anything PyPI would refuse.
+    """
+    notes: list[str] = []
+    token = _upload_token(identity_token, env, transport, required=required, notes=notes)
+    publisher = PublisherIdentity.from_claims(token_claims(token)) if token else None
+    missing = [os.fspath(d.path) for d in dists if not _has_publish_attestation(d)]
+    signed = None
+    if sign and missing and token:
+        if attestations_available() or required:
+            signed = attest(missing, identity_token=token, trust_config=trust_config, env=env)
+        else:
+            notes.append(f"{len(missing)} file(s) not signed: {INSTALL_HINT} to attest them")
+    paths = [os.fspath(d.path) for d in dists]
+    problems = _precheck_beside(paths, publisher if token else UNCHECKED_IDENTITY)
+    if not token:
+        notes.append("attestations sent unchecked against the publisher (no identity token)")
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise _invalid(errors)
+    fresh = tuple(
+        dataclasses.replace(d, attestations=tuple(attestations_beside(d.path).values()))
+        for d in dists
+    )
+    return UploadAttestations(fresh, signed, tuple(notes))
+
+
+def without_attestations(dists: Sequence[Distribution]) -> tuple[Distribution, ...]:
+    """The files with no attestation attached (a destination that does not take them)."""
+    return tuple(dataclasses.replace(d, attestations=()) if d.attestations else d for d in dists)
+
+
+def _has_publish_attestation(dist: Distribution) -> bool:
+    return os.path.exists(os.fspath(dist.path) + ATTESTATION_SUFFIX)
+
+
+def _upload_token(
+    given: str | Secret | None,
+    env: Mapping[str, str] | None,
+    transport: Transport | None,
+    *,
+    required: bool,
+    notes: list[str],
+) -> str | None:
+    """The Sigstore identity token; ``None`` (with a note) when optional and not to be had."""
+    from .errors import CredentialError
+
+    try:
+        return _reveal(given) or ambient_identity_token(env, transport=transport)
+    except CredentialError as exc:
+        if required:
+            raise
+        notes.append(f"not signing attestations: {exc.message}")
+        return None

@@ -88,3 +88,50 @@ def test_the_attest_command(loopback: Any, dist: Path, monkeypatch, capsys):
     monkeypatch.delenv("GITHUB_ACTIONS")
     assert run_attest(_args(str(dist)), [str(dist)], io.StringIO()) == EXIT_USAGE
     assert "hint: Sign in CI with trusted publishing" in capsys.readouterr().err
+
+
+def _open(directory: Path) -> list[Any]:
+    from registry_upload import Distribution
+
+    return [Distribution.open(p) for p in sorted(directory.iterdir()) if p.suffix != ".attestation"]
+
+
+def test_prepare_for_upload_signs_what_lacks_one_and_reattaches(loopback: Any, dist: Path):
+    from registry_upload.attest import prepare_for_upload, without_attestations
+
+    env = {
+        **loopback.github_env(),
+        "REGISTRY_UPLOAD_SIGSTORE_TRUST_CONFIG": loopback.trust_config_path,
+    }
+    wheel = next(dist.glob("*.whl"))
+    attest(wheel, identity_token=loopback.github_token(), trust_config=loopback.trust_config_path)
+    dists = _open(dist)
+    assert [len(d.attestations) for d in dists] == [1, 0]  # the sdist has none yet
+    prepared = prepare_for_upload(dists, env=env)
+    assert prepared.signed is not None
+    assert [f.path for f in prepared.signed.files] == [str(dists[1].path)]
+    assert [len(d.attestations) for d in prepared.dists] == [1, 1]
+    assert prepared.notes == ()
+    assert [d.attestations for d in without_attestations(prepared.dists)] == [(), ()]
+
+
+def test_prepare_for_upload_stops_on_a_foreign_attestation(loopback: Any, dist: Path):
+    from registry_upload.attest import InvalidAttestationError, prepare_for_upload
+
+    made_elsewhere = loopback.github_token(repository="someone/else")
+    attest(dist, identity_token=made_elsewhere, trust_config=loopback.trust_config_path)
+    env = loopback.github_env()
+    with pytest.raises(InvalidAttestationError) as caught:
+        prepare_for_upload(_open(dist), env=env)
+    assert {p.code for p in caught.value.problems} == {"attestation-foreign"}
+    assert "--no-attestations" in str(caught.value)
+
+
+def test_prepare_for_upload_without_an_identity_token(dist: Path):
+    from registry_upload.attest import IdentityTokenError, prepare_for_upload
+
+    prepared = prepare_for_upload(_open(dist), env={})
+    assert prepared.signed is None
+    assert prepared.notes[0].startswith("not signing attestations: no OIDC identity")
+    with pytest.raises(IdentityTokenError):
+        prepare_for_upload(_open(dist), env={}, required=True)

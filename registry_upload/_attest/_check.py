@@ -34,6 +34,7 @@ __all__ = [
     "PREDICATE_TYPES",
     "PUBLISH_V1",
     "SLSA_PROVENANCE_V1",
+    "UNCHECKED_IDENTITY",
     "PublisherIdentity",
     "check_file",
 ]
@@ -107,6 +108,8 @@ class PublisherIdentity:
 
 
 _AT = ("sha", "ref")
+#: Pass as the publisher to skip the identity check (when no token says who publishes).
+UNCHECKED_IDENTITY = PublisherIdentity("unchecked")
 
 
 def check_file(
@@ -192,6 +195,8 @@ def _check_one(
 def _identity_problem(
     source: str, cert_der: bytes, publisher: PublisherIdentity | None
 ) -> Finding | None:
+    if publisher is UNCHECKED_IDENTITY:
+        return None
     if publisher is None:
         return _problem(
             "attestation-no-publisher",

@@ -696,6 +696,7 @@ def _dsse_body(proposed: Mapping[str, Any]) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     sigstore: LoopbackSigstore
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes on a kept-alive link
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -75,6 +75,7 @@ _SCT_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 _CERT_LIFETIME = dt.timedelta(minutes=10)
 _DER = serialization.Encoding.DER
 _Identity = tuple[x509.GeneralName, dict[int, str]]  # SAN, Fulcio extensions by last arc
+_MAX_REQUEST = 1 << 20  # bytes of a request body (a CSR or a dsse entry is a few KiB)
 _START = "2020-01-01T00:00:00Z"  # validFor.start of every service and key
 
 
@@ -715,8 +716,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, {"value": self.sigstore.token(claims, audience=audience)})
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
         try:
+            length = int(self.headers.get("Content-Length") or 0)
+            if not 0 <= length <= _MAX_REQUEST:
+                raise _Refused(413, f"a request body of {length} bytes is not taken here")
             data = json.loads(self.rfile.read(length) or b"{}")
             if self.path == "/api/v2/signingCert":
                 token = self.headers.get("Authorization", "").partition(" ")[2]

@@ -375,26 +375,17 @@ def ambient_identity_token(
     GitLab CI: ``$SIGSTORE_ID_TOKEN`` (declare it under ``id_tokens``);
     Google Cloud: the metadata server.
     """
-    from .credentials._oidc import TrustedPublishingProvider, _google_identity
-    from .transport import Transport as _Transport
+    from .credentials._oidc import TrustedPublishingProvider
 
-    env = os.environ if env is None else env
-    provider = TrustedPublishingProvider(env=env)
-    where = provider._where(env)
-    if where is None:
+    provider = TrustedPublishingProvider(env=os.environ if env is None else env)
+    token = provider.identity_token("sigstore", transport=transport)
+    if token is None:
         raise IdentityTokenError(
             "no OIDC identity to sign with: not in GitHub Actions, GitLab CI or on Google Cloud",
             hint="Sign in CI with trusted publishing, or pass identity_token= (a token with "
             "the audience `sigstore`).",
         )
-    if where == "google-cloud":
-        return _google_identity(env, "sigstore", required=True)
-    own = transport or _Transport()
-    try:
-        return provider._oidc_token(own, env, "sigstore", in_github=where == "github")
-    finally:
-        if transport is None:
-            own.close()
+    return token.reveal()
 
 
 # --- the upload path ---------------------------------------------------------------

@@ -31,6 +31,7 @@ from ._session import Session, SessionOptions
 from .credentials import (
     RUN_WIDE_PROVIDERS,
     CredentialChain,
+    CredentialKind,
     CredentialProvider,
     Credentials,
     FixedProvider,
@@ -196,6 +197,9 @@ class RegistryDestination:
             options=SessionOptions(allow_insecure=options.allow_insecure),
         )
         self._closed = False
+        self._ready: dict[int, Distribution] = {}
+        #: (path, note) about this destination's files, set by the preflight.
+        self.notes: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
         return f"RegistryDestination({self.name!r}, {self.url!r})"
@@ -239,13 +243,38 @@ class RegistryDestination:
     # -- the protocol ------------------------------------------------------------
 
     def preflight(self, dists: Sequence[Distribution]) -> None:
-        """Files this registry would refuse stop the run; credentials are resolved now."""
+        """Files this registry would refuse stop the run; credentials are resolved now,
+        and so are the PEP 740 attestations it takes (signed now where they can be)."""
         self._check_open()
         refuse_for_registry(dists, self.session.profile)
-        self.session.credentials()
+        creds = self.session.credentials()
+        self._ready = self._with_attestations(dists, creds)
+
+    def _with_attestations(
+        self, dists: Sequence[Distribution], creds: Credentials | None
+    ) -> dict[int, Distribution]:
+        """Each file as this registry gets it: PyPI and TestPyPI take attestations on a
+        trusted-publishing upload (made now for files without one, all pre-checked as
+        warehouse will); every other registry gets none, with a note."""
+        self.notes = []
+        if self.profile.id in ("pypi", "testpypi") and _trusted_publishing(creds):
+            from .attest import prepare_for_upload
+
+            prepared = prepare_for_upload(dists, transport=self.transport)
+            self.notes = [("", note) for note in prepared.notes]
+            return {id(d): p for d, p in zip(dists, prepared.dists, strict=True)}
+        carried = [d for d in dists if d.attestations]
+        if carried:
+            self.notes = [
+                (str(d.path), f"attestations left out: {self.name} does not take them "
+                 "(PyPI and TestPyPI do, on a trusted-publishing upload)")
+                for d in carried
+            ]  # fmt: skip
+        return {id(d): replace(d, attestations=()) for d in carried}
 
     def send(self, dists: Sequence[Distribution]) -> UploadReport:
         self._check_open()
+        dists = [self._ready.get(id(d), d) for d in dists]
         started = time.monotonic()
         pool = Pool(
             self.options.jobs, slow_seconds=SLOW_FILE_SECONDS, on_abort=self.transport.close
@@ -310,6 +339,7 @@ class RegistryDestination:
             credential_source=creds.source if creds else None,
             elapsed=elapsed,
             interrupted=interrupted,
+            notes=tuple(self.notes),
         )
 
     def _verify(
@@ -341,6 +371,10 @@ class RegistryDestination:
         except KeyboardInterrupt:
             return out, True
         return out, False
+
+
+def _trusted_publishing(creds: Credentials | None) -> bool:
+    return creds is not None and creds.kind is CredentialKind.TRUSTED_PUBLISHING
 
 
 def unreachable(result: FileResult) -> str | None:

@@ -453,7 +453,7 @@ class Publisher:
         started = time.monotonic()
         report = dest.send(dists)
         elapsed = time.monotonic() - started
-        return _entry(dest, _with(report, notes=notes, elapsed=elapsed))
+        return _entry(dest, _with(report, notes=(*notes, *report.notes), elapsed=elapsed))
 
     def _stop_reason(self, entry: DestinationReport) -> str | None:
         if entry.status is DestinationStatus.INTERRUPTED:

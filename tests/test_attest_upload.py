@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from registry_upload import Credentials, upload
-from registry_upload._attest._command import EXIT_USAGE, add_attest_parser, run_attest
 from registry_upload.attest import attest, attestations_available, precheck_files, token_claims
+from registry_upload.cli._attest import EXIT_USAGE, add_attest_parser, run_attest
 from registry_upload.testing import FakeRegistry, make_wheel
 
 from . import test_attest

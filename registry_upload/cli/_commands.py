@@ -277,4 +277,17 @@ def register(args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
-COMMANDS = {"upload": upload, "check": check, "auth": auth, "demo": demo, "register": register}
+def attest(args: argparse.Namespace) -> int:
+    from ._attest import run_attest
+
+    return run_attest(args, _globbed(args.files))
+
+
+COMMANDS = {
+    "upload": upload,
+    "check": check,
+    "auth": auth,
+    "attest": attest,
+    "demo": demo,
+    "register": register,
+}

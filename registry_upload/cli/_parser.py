@@ -120,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     _upload(sub)
     _check(sub)
     _auth(sub)
+    from ._attest import add_attest_parser
+
+    add_attest_parser(sub)
     demo = sub.add_parser("demo", help="build, upload to a local pypiserver, fetch back")
     demo.add_argument("-v", "--verbose", action="store_true", help="log every step")
     register = sub.add_parser(

@@ -67,10 +67,14 @@ class Printer:
         self.verbose = verbose
         self.quiet = quiet
         self.several = several
+        self._noted: set[tuple[str, str]] = set()
 
     def notes(self, notes: Sequence[tuple[str, str]]) -> None:
+        """Each note once: a run's notes, then what a destination adds to them."""
         for path, reason in notes:
-            sys.stderr.write(f"note: {path}: {reason}\n")
+            if (path, reason) not in self._noted:
+                self._noted.add((path, reason))
+                sys.stderr.write(f"note: {path + ': ' if path else ''}{reason}\n")
 
     def plan(self, destinations: Sequence[Any], sources: dict[str, str], dry_run: bool) -> None:
         if dry_run:
@@ -107,6 +111,7 @@ class Printer:
             out.write(f"Credentials: {report.credential_source or 'none'}\n")
             for outcome in getattr(resolution, "trail", ()):
                 out.write(f"  {outcome}\n")
+        self.notes(report.notes)
         if entry.reason and not self.quiet:
             out.write(f"{entry.name}: {entry.reason}\n")
         for result in report:

@@ -304,6 +304,23 @@ class TrustedPublishingProvider:
             if owned is not None:
                 owned.close()
 
+    def identity_token(self, audience: str, *, transport: Transport | None = None) -> Secret | None:
+        """The CI's OIDC token for ``audience`` (e.g. ``sigstore``), masked; ``None``
+        outside GitHub Actions, GitLab CI and Google Cloud."""
+        env = os.environ if self._env is None else self._env
+        where = self._where(env)
+        if where is None:
+            return None
+        http, owned = (transport, None) if transport is not None else self._http_for(Target(""))
+        try:
+            token = self._identity(http, env, audience, where)
+        finally:
+            if owned is not None:
+                owned.close()
+        with self._lock:
+            self._held.append(token)
+        return token
+
     def _identity(self, http: _Http, env: Mapping[str, str], audience: str, where: str) -> Secret:
         if where == "google-cloud":
             # Only a Google-run runtime (Cloud Run, Functions) surely has an identity;

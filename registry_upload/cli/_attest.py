@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 __all__ = ["EXIT_FAILED", "EXIT_USAGE", "add_attest_parser", "run_attest"]
 
@@ -21,7 +21,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def add_attest_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_attest_parser(sub: Any) -> None:
     """Add the ``attest`` command to the CLI's sub-commands."""
     cmd = sub.add_parser(
         "attest",

@@ -117,6 +117,14 @@ def canary_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureF
     yield caplog
 
 
+@pytest.fixture
+def wheel(tmp_path: Path) -> Path:
+    """A small wheel of its own for the test."""
+    from registry_upload.testing import make_wheel
+
+    return make_wheel(tmp_path, "hardened", "1.0")
+
+
 def assert_no_canary(*texts: object, canaries: tuple[str, ...] = (CANARY,)) -> None:
     for text in texts:
         for canary in canaries:

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
         Skip as Skip,
         Target as Target,
     )
+    from .destinations import (
+        Destination as Destination,
+        RegistryDestination as RegistryDestination,
+        StaticIndexDestination as StaticIndexDestination,
+    )
     from .distribution import (
         Digests as Digests,
         Distribution as Distribution,
@@ -58,6 +63,9 @@ if TYPE_CHECKING:
         UploadFailedError as UploadFailedError,
         UploadInterrupted as UploadInterrupted,
     )
+    from .options import (
+        PublishOptions as PublishOptions,
+    )
     from .publish import (
         DestinationKind as DestinationKind,
         DestinationReport as DestinationReport,
@@ -77,6 +85,7 @@ if TYPE_CHECKING:
     )
     from .results import (
         CheckReport as CheckReport,
+        EventKind as EventKind,
         FileResult as FileResult,
         FileStatus as FileStatus,
         Finding as Finding,
@@ -114,6 +123,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Skip",
         "Target",
     ),
+    "destinations": (
+        "Destination",
+        "RegistryDestination",
+        "StaticIndexDestination",
+    ),
     "distribution": (
         "Digests",
         "Distribution",
@@ -142,6 +156,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UploadFailedError",
         "UploadInterrupted",
     ),
+    "options": ("PublishOptions",),
     # ``publish()`` itself stays in registry_upload.publish: the name is the module's.
     "publish": (
         "DestinationKind",
@@ -160,6 +175,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "repository": ("Repository",),
     "results": (
         "CheckReport",
+        "EventKind",
         "FileResult",
         "FileStatus",
         "Finding",

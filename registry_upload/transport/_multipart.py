@@ -96,7 +96,7 @@ class MultipartBody:
                     if not chunk:
                         raise _changed(
                             self.path,
-                            f"shrank while it was being sent ({read} of {self.size} bytes)",
+                            f"shrank to {read} of {self.size} bytes",
                         )
                     read += len(chunk)
                     hasher.update(chunk)
@@ -105,9 +105,7 @@ class MultipartBody:
                     if on_progress is not None:
                         on_progress(state.sent, total)
                 if fh.read(1):  # the tail is never sent: the registry gets a broken form
-                    raise _changed(
-                        self.path, f"grew while it was being sent (beyond {self.size} bytes)"
-                    )
+                    raise _changed(self.path, f"grew beyond {self.size} bytes")
         finally:
             state.digests = hasher.finish()
         tail = self._tail(state.digests)
@@ -137,7 +135,7 @@ def _quote(value: str) -> str:
 
 def _changed(path: str | os.PathLike[str], what: str) -> TransportError:
     return TransportError(
-        f"{path}: the file {what}",
+        f"{path}: the file changed size while it was being sent: it {what}",
         hint="Do not rebuild or move files during an upload.",
         path=str(path),
     )

@@ -5,11 +5,9 @@ known as such (``Transport.proxied_in_clear``)."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import logging
 import socket
 import ssl
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from registry_upload.transport import Response, Transport, proxy_from_environmen
 
 from .conftest import CANARY
 from .test_hostile_servers import finishes
-from .test_transport import _pipe
+from .test_transport import _ConnectProxy
 
 PROXY_PASSWORD = "pr0xy-pa55word-" + CANARY[:8]
 PROXY_AUTH = "Basic " + base64.b64encode(f"agent:{PROXY_PASSWORD}".encode()).decode()
@@ -90,75 +88,6 @@ def test_proxy_password_is_masked_in_errors() -> None:
     assert PROXY_PASSWORD not in str(error) and PROXY_PASSWORD not in repr(error.to_dict())
 
 
-class _AuthenticatingTunnel:
-    """A CONNECT proxy on loopback that wants ``Proxy-Authorization`` (407 otherwise)."""
-
-    def __init__(self, required: str) -> None:
-        self.required = required
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.seen: list[str | None] = []
-        self._threads: list[threading.Thread] = []
-        self._socks: list[socket.socket] = []
-
-    def __enter__(self) -> _AuthenticatingTunnel:
-        self._spawn(self._accept)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.listener.close()
-        for sock in self._socks:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        for thread in self._threads:
-            thread.join(5)
-
-    def _spawn(self, target: object, *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self._socks.append(client)
-            self._spawn(self._serve, client)
-
-    def _serve(self, client: socket.socket) -> None:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            data = client.recv(4096)
-            if not data:
-                return
-            head += data
-        lines = head.decode("latin-1").split("\r\n")
-        auth = next(
-            (
-                v.strip()
-                for n, _, v in (x.partition(":") for x in lines[1:])
-                if n.lower() == "proxy-authorization"
-            ),
-            None,
-        )
-        self.seen.append(auth)
-        if auth != self.required:
-            client.sendall(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                b'Proxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n'
-            )
-            return
-        host, port = lines[0].split(" ")[1].rsplit(":", 1)
-        upstream = socket.create_connection((host, int(port)))
-        self._socks.append(upstream)
-        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        self._spawn(_pipe, upstream, client)
-        _pipe(client, upstream)
-
-
 def test_https_through_an_authenticating_tunnel(tmp_path: Path) -> None:
     ca = trustme.CA()
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -167,7 +96,7 @@ def test_https_through_an_authenticating_tunnel(tmp_path: Path) -> None:
     ca.cert_pem.write_to_path(str(bundle))
     wheel = make_wheel(tmp_path, "tunnel-auth", "1.0")
     creds = Credentials.of("user", CANARY)
-    with FakeRegistry(ssl_context=server_ctx) as registry, _AuthenticatingTunnel(PROXY_AUTH) as tun:
+    with FakeRegistry(ssl_context=server_ctx) as registry, _ConnectProxy(PROXY_AUTH) as tun:
         good = f"http://agent:{PROXY_PASSWORD}@127.0.0.1:{tun.port}"
         report = upload(
             [wheel],

@@ -144,12 +144,19 @@ def test_file_that_shrinks_while_sending_is_an_error(tmp_path: Path) -> None:
 
 
 class _ConnectProxy:
-    """A minimal CONNECT proxy on loopback: one tunnel per connection, bytes piped both ways."""
+    """A minimal CONNECT proxy on loopback: one tunnel per connection, bytes piped both ways.
 
-    def __init__(self) -> None:
+    With ``required``, a CONNECT without that ``Proxy-Authorization`` is answered 407;
+    ``seen`` lists the Proxy-Authorization of each CONNECT (None when absent).
+    """
+
+    def __init__(self, required: str | None = None) -> None:
+        self.required = required
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         self.tunnels: list[str] = []
+        self.seen: list[str | None] = []
         self._threads: list[threading.Thread] = []
         self._socks: list[socket.socket] = []
 
@@ -187,10 +194,19 @@ class _ConnectProxy:
             if not data:
                 return
             head += data
-        method, target = head.split(b" ")[:2]
-        assert method == b"CONNECT"
-        self.tunnels.append(target.decode())
-        host, port = target.decode().rsplit(":", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        method, target = lines[0].split(" ")[:2]
+        assert method == "CONNECT"
+        fields = (line.partition(":") for line in lines[1:])
+        auth = next((v.strip() for n, _, v in fields if n.lower() == "proxy-authorization"), None)
+        self.seen.append(auth)
+        if self.required is not None and auth != self.required:
+            client.sendall(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+            )
+            return
+        self.tunnels.append(target)
+        host, port = target.rsplit(":", 1)
         upstream = socket.create_connection((host, int(port)))
         self._socks.append(upstream)
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")

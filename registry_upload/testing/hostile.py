@@ -369,6 +369,15 @@ def _continue_if_expected(conn: Connection, request: RecordedRequest) -> None:
         conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")
 
 
+def _read_whole_request(conn: Connection) -> RecordedRequest | None:
+    """The next request, its body read (after 100 Continue if asked); None once closed."""
+    request = conn.read_request()
+    if request is not None:
+        _continue_if_expected(conn, request)
+        conn.read_body(request)
+    return request
+
+
 # -- the behaviours ---------------------------------------------------------------------
 
 
@@ -394,11 +403,8 @@ def endless_body(lifetime: float = 60.0) -> HostileServer:
     """200 with a chunked body that never ends (until the client leaves)."""
 
     def behaviour(conn: Connection) -> None:
-        request = conn.read_request()
-        if request is None:
+        if _read_whole_request(conn) is None:
             return
-        _continue_if_expected(conn, request)
-        conn.read_body(request)
         conn.answer(200, headers={"Transfer-Encoding": "chunked"})
         chunk = b"4000\r\n" + b"x" * 0x4000 + b"\r\n"
         while not conn.server.stopping.is_set():
@@ -413,11 +419,8 @@ def huge_content_length(
     """Declares a ``declared``-byte body, sends 1 KiB of it, then stalls."""
 
     def behaviour(conn: Connection) -> None:
-        request = conn.read_request()
-        if request is None:
+        if _read_whole_request(conn) is None:
             return
-        _continue_if_expected(conn, request)
-        conn.read_body(request)
         conn.answer(status, b"e" * 1024, headers={"Content-Length": str(declared)})
         conn.hold()
 
@@ -428,11 +431,8 @@ def trickle(interval: float = 5.0, status: int = 400, lifetime: float = 60.0) ->
     """A 1000-byte body sent one byte every ``interval`` seconds."""
 
     def behaviour(conn: Connection) -> None:
-        request = conn.read_request()
-        if request is None:
+        if _read_whole_request(conn) is None:
             return
-        _continue_if_expected(conn, request)
-        conn.read_body(request)
         conn.answer(status, headers={"Content-Length": "1000"})
         for _ in range(1000):
             conn.send(b"t")
@@ -587,11 +587,8 @@ def raw_answer(data: bytes, lifetime: float = 60.0) -> HostileServer:
     """Reads each request (and its body), answers with ``data`` byte for byte, closes."""
 
     def behaviour(conn: Connection) -> None:
-        request = conn.read_request()
-        if request is None:
+        if _read_whole_request(conn) is None:
             return
-        _continue_if_expected(conn, request)
-        conn.read_body(request)
         conn.send(data)
 
     return HostileServer(behaviour, name="raw", lifetime=lifetime)

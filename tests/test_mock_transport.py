@@ -30,7 +30,7 @@ def _body(tmp_path: Path) -> MultipartBody:
 
 def test_both_transports_have_the_protocols_methods() -> None:
     def check(transport: TransportProtocol) -> None:  # mypy checks the assignment
-        for name in ("post_file", "get", "post_json", "close"):
+        for name in ("post_file", "get", "post_json", "proxied_in_clear", "close"):
             real = inspect.signature(getattr(Transport, name))
             mock = inspect.signature(getattr(MockTransport, name))
             assert list(real.parameters) == list(mock.parameters), name

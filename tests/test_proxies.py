@@ -126,3 +126,12 @@ def test_plain_http_through_a_proxy_is_in_clear(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert not Transport().proxied_in_clear("http://127.0.0.1:8080/legacy/")
     assert not Transport(TransportOptions(proxy="")).proxied_in_clear("http://x.example/")
+
+
+def test_an_https_proxy_for_an_https_registry_is_refused_plainly() -> None:
+    options = TransportOptions(proxy=f"https://agent:{PROXY_PASSWORD}@127.0.0.1:9")
+    with Transport(options) as transport:
+        error = finishes(lambda: transport.get("https://registry.example/simple/"))
+    assert isinstance(error, TransportError) and not error.connected and not error.retryable
+    assert "not supported" in error.message and "http://" in error.message
+    assert PROXY_PASSWORD not in str(error)

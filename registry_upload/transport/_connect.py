@@ -82,16 +82,15 @@ def open_connection(
     if proxy is None:
         sock = _dial(host, port, deadline, connect_timeout)
     else:
+        if proxy.scheme == "https" and scheme == "https":
+            raise ProxyRefusal(
+                f"TLS to the registry inside TLS to the proxy {proxy.shown} is not supported; "
+                "give the proxy's http:// URL (the tunnel carries TLS end to end)"
+            )
         sock = _dial(proxy.host, proxy.port, deadline, connect_timeout)
         if proxy.scheme == "https":
             sock = _wrap(sock, tls, proxy.host, deadline, connect_timeout)
         if scheme == "https":
-            if proxy.scheme == "https":
-                sock.close()
-                raise ProxyRefusal(
-                    f"TLS to the registry inside TLS to the proxy {proxy.shown} is not supported; "
-                    "give the proxy's http:// URL (the tunnel carries TLS end to end)"
-                )
             _tunnel(sock, origin, proxy, deadline, connect_timeout)
     if scheme == "https":
         sock = _wrap(sock, tls, host, deadline, connect_timeout)

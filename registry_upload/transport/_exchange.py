@@ -38,7 +38,7 @@ _BODY_TIME = 30.0
 #: Bodies up to this size go in one write with the request head.
 ONE_WRITE = 1 << 20
 # Larger bodies are sent in slices of this size, with a look for an early answer between two.
-_SLICE = 128 << 10
+_SLICE = 512 << 10
 # Headers a caller may not set: the exchange writes them.
 _OURS = frozenset({"host", "content-length", "expect", "accept-encoding", "transfer-encoding"})
 

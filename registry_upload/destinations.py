@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from ._attempt import AttemptOptions, FileUpload
 from ._pool import Pool, PoolRun
 from ._session import Session, SessionOptions
+from ._verify import VerifyOutcome, VerifyStatus, verify_listed
 from .credentials import (
     RUN_WIDE_PROVIDERS,
     CredentialChain,
@@ -51,7 +52,6 @@ from .results import FileResult, FileStatus, ProgressEvent, Severity, UploadRepo
 from .transport import Transport
 
 if TYPE_CHECKING:
-    from ._verify import VerifyOutcome
     from .registries import Profile
     from .static_index import PublishResult, StaticIndex
 
@@ -346,8 +346,6 @@ class RegistryDestination:
         self, dists: Sequence[Distribution], results: list[FileResult]
     ) -> tuple[list[FileResult], bool]:
         """Read the index until each uploaded file is listed; one bounded wait for all."""
-        from ._verify import verify_listed
-
         policy = self.options.verification()
         since = policy.clock()
         index_url = self.session.index_url()
@@ -391,8 +389,6 @@ def _wants_verify(result: FileResult) -> bool:
 
 
 def _with_outcome(result: FileResult, outcome: VerifyOutcome) -> FileResult:
-    from ._verify import VerifyStatus
-
     if outcome.status is VerifyStatus.VERIFIED:
         return replace(result, verified=True, sha256=outcome.sha256)
     if outcome.status is VerifyStatus.LISTED:

@@ -1,0 +1,249 @@
+"""The index pages as bytes (private): rendered whole, or updated in place.
+
+A project's PEP 691 page ``index.json`` is also the index's record of the
+project: one file per line, in the order they were published, each with what
+both pages show (sha256, size, upload time, requires-python, the metadata
+file's sha256, yanked)::
+
+    {"meta":{"api-version":"1.1"},"name":"demo","versions":["1.0"],"files":[
+    {"filename":"demo-1.0.tar.gz","url":"demo-1.0.tar.gz","hashes":{...},...}
+    ,{"filename":"demo-1.0-py3-none-any.whl",...}
+    ]}
+
+Adding a file splices one line into each page, so publishing into a project
+of 10,000 files costs a copy of its pages, not a parse and a re-render of
+them.  A page in any other shape (written by an older release, or edited by
+hand) is read as JSON and rewritten in this one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion
+
+__all__ = [
+    "API_VERSION",
+    "HTML_PAGE",
+    "JSON_PAGE",
+    "add_file",
+    "file_item",
+    "iso_time",
+    "listed_items",
+    "listed_projects",
+    "project_pages",
+    "root_pages",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The page a static server returns for ``<project>/`` (PEP 503 HTML).
+HTML_PAGE = "index.html"
+#: The PEP 691 JSON page beside it.
+JSON_PAGE = "index.json"
+API_VERSION = "1.1"
+
+Item = dict[str, Any]
+
+_FILES_OPEN = b'],"files":[\n'
+_JSON_TAIL = b"]}\n"
+_HTML_TAIL = b"  </body>\n</html>\n"
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# -- one file ----------------------------------------------------------------------
+
+
+def file_item(
+    filename: str,
+    *,
+    sha256: str,
+    size: int,
+    upload_time: str,
+    requires_python: str | None,
+    metadata_sha256: str | None,
+) -> Item:
+    """A file's entry in the PEP 691 page (PEP 700 fields; PEP 714 names both keys)."""
+    item: Item = {
+        "filename": filename,
+        "url": quote(filename),
+        "hashes": {"sha256": sha256},
+        "size": size,
+        "upload-time": upload_time,
+    }
+    if requires_python:
+        item["requires-python"] = requires_python
+    if metadata_sha256:
+        item["core-metadata"] = {"sha256": metadata_sha256}
+        item["dist-info-metadata"] = {"sha256": metadata_sha256}
+    return item
+
+
+def iso_time(mtime_ns: int) -> str:
+    moment = datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def version_of(filename: str) -> str | None:
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+
+
+def _anchor(item: Mapping[str, Any]) -> str:
+    filename = item["filename"]
+    attrs = [f'href="{quote(filename)}#sha256={item["hashes"]["sha256"]}"']
+    if item.get("requires-python"):
+        attrs.append(f'data-requires-python="{html.escape(item["requires-python"])}"')
+    metadata = item.get("core-metadata")
+    if isinstance(metadata, dict) and metadata.get("sha256"):
+        value = f"sha256={metadata['sha256']}"
+        attrs += [f'data-dist-info-metadata="{value}"', f'data-core-metadata="{value}"']
+    yanked = item.get("yanked")
+    if yanked:
+        reason = yanked if isinstance(yanked, str) else ""
+        attrs.append(f'data-yanked="{html.escape(reason)}"')
+    return f"    <a {' '.join(attrs)}>{html.escape(filename)}</a><br>\n"
+
+
+def _listed_in_html(page: bytes, filename: str) -> bool:
+    return f'<a href="{quote(filename)}#'.encode() in page
+
+
+def _json_key(filename: str) -> bytes:
+    return b'{"filename":' + _dumps(filename) + b","
+
+
+# -- whole pages -------------------------------------------------------------------
+
+
+def _html_page(title: str, lines: Sequence[str]) -> bytes:
+    head = (
+        "<!DOCTYPE html>\n<html>\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f"    <title>{html.escape(title)}</title>\n  </head>\n  <body>\n"
+        f"    <h1>{html.escape(title)}</h1>\n"
+    )
+    return (head + "".join(lines)).encode() + _HTML_TAIL
+
+
+def _json_head(name: str, versions: Sequence[str]) -> bytes:
+    head = _dumps({"meta": {"api-version": API_VERSION}, "name": name, "versions": versions})
+    return head[: -len(b"]}")] + _FILES_OPEN
+
+
+def project_pages(name: str, items: Sequence[Item]) -> tuple[bytes, bytes]:
+    """The project's JSON and HTML pages, whole."""
+    versions = list(dict.fromkeys(v for i in items if (v := version_of(i["filename"]))))
+    lines = [_dumps(item) for item in items]
+    json_page = _json_head(name, versions) + b"\n,".join(lines) + (b"\n" if lines else b"")
+    html_page = _html_page(f"Links for {name}", [_anchor(i) for i in items])
+    return json_page + _JSON_TAIL, html_page
+
+
+def listed_items(page: bytes | None) -> list[Item]:
+    """The files a JSON page lists (entries that are not well formed are left out)."""
+    if page is None:
+        return []
+    try:
+        files = json.loads(page)["files"]
+    except (ValueError, KeyError, TypeError):
+        logger.warning("a project page is not valid JSON: it is written anew")
+        return []
+    return (
+        [f for f in files if isinstance(f, dict) and _well_formed(f)]
+        if isinstance(files, list)
+        else []
+    )
+
+
+def _well_formed(item: Mapping[str, Any]) -> bool:
+    hashes = item.get("hashes")
+    return (
+        isinstance(item.get("filename"), str)
+        and isinstance(hashes, dict)
+        and isinstance(hashes.get("sha256"), str)
+        and isinstance(item.get("size"), int)
+        and isinstance(item.get("upload-time"), str)
+    )
+
+
+# -- adding one file in place ----------------------------------------------------------
+
+
+def add_file(
+    name: str, json_page: bytes | None, html_page: bytes | None, item: Item
+) -> tuple[bytes, bytes]:
+    """The two pages with ``item`` listed; a page that lists it already is kept as is."""
+    filename = item["filename"]
+    if json_page is None or not _spliceable(json_page, name):
+        items = listed_items(json_page)
+        if not any(i["filename"] == filename for i in items):
+            items.append(item)
+        return project_pages(name, items)
+    if _json_key(filename) not in json_page:
+        json_page = _splice_json(json_page, item)
+    if html_page is None or not html_page.endswith(_HTML_TAIL):
+        return json_page, project_pages(name, listed_items(json_page))[1]
+    if not _listed_in_html(html_page, filename):
+        html_page = html_page[: -len(_HTML_TAIL)] + _anchor(item).encode() + _HTML_TAIL
+    return json_page, html_page
+
+
+def _spliceable(page: bytes, name: str) -> bool:
+    return (
+        page.startswith(_json_head(name, [])[: -len(_FILES_OPEN)])
+        and page.endswith(b"\n" + _JSON_TAIL)
+        and _FILES_OPEN in page
+    )
+
+
+def _splice_json(page: bytes, item: Item) -> bytes:
+    head_end = page.index(_FILES_OPEN)
+    head, files = page[:head_end], page[head_end + len(_FILES_OPEN) : -len(_JSON_TAIL)]
+    version = version_of(item["filename"])
+    versions = head[head.index(b'"versions":[') :]
+    if version is not None and _dumps(version) not in versions:
+        head += (b"," if not head.endswith(b"[") else b"") + _dumps(version)
+    line = (b"," if files else b"") + _dumps(item) + b"\n"
+    return head + _FILES_OPEN + files + line + _JSON_TAIL
+
+
+# -- the root --------------------------------------------------------------------------
+
+
+def root_pages(projects: Sequence[str]) -> tuple[bytes, bytes]:
+    """The root's JSON and HTML pages: one entry per project."""
+    json_page = _dumps(
+        {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in projects]}
+    )
+    links = [f'    <a href="{quote(n)}/">{html.escape(n)}</a><br>\n' for n in projects]
+    return json_page + b"\n", _html_page("Simple index", links)
+
+
+def listed_projects(page: bytes | None) -> list[str]:
+    if page is None:
+        return []
+    try:
+        projects = json.loads(page)["projects"]
+        return [p["name"] for p in projects if isinstance(p.get("name"), str)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []

@@ -249,7 +249,7 @@ class Staging:
             fd = os.open(temp, _NEW_FILE, _FILE_MODE, dir_fd=self.state.fd)
         self._pending.append((temp, target, name))  # from now on discard() removes it
         try:
-            with _naming(self.state.path / temp):
+            with _naming(target.path / name):  # what the user knows it as
                 os.fchmod(fd, _FILE_MODE)  # whatever the umask: the web server must read it
                 copied = self._fill(fd, chunks)
         finally:

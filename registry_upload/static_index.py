@@ -571,7 +571,9 @@ def _rescan(directory: Dir, staging: Staging) -> list[Item]:
         if entry.name.startswith(".") or not entry.name.endswith(DISTRIBUTION_SUFFIXES):
             continue
         if entry.is_symlink():
-            logger.warning("%s: a symbolic link inside the index: not listed", entry.path)
+            logger.warning(
+                "%s: a symbolic link inside the index: not listed", directory.path / entry.name
+            )
         elif entry.is_file(follow_symlinks=False):
             items.append(_rescanned(directory, entry.name, known.get(entry.name), staging))
     return sorted(items, key=lambda i: (order.get(i["filename"], len(order)), i["filename"]))

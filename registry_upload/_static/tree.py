@@ -314,7 +314,9 @@ def remove_leftovers(directory: Dir, *, state: bool = False) -> list[Path]:
         ]
     for entry in stale:
         directory.remove(entry.name)
-        logger.info("%s: removed a temporary file an interrupted run left", entry.path)
+        logger.info(
+            "%s: removed a temporary file an interrupted run left", directory.path / entry.name
+        )
     return [directory.path / e.name for e in stale]
 
 

@@ -101,7 +101,7 @@ from packaging.utils import canonicalize_name
 from ._destination import is_static_destination, root_from_destination
 from ._hashing import CHUNK_SIZE
 from ._static import pages
-from ._static.pages import HTML_PAGE, JSON_PAGE, Item
+from ._static.pages import HTML_PAGE, JSON_PAGE, Item, Parts
 from ._static.tree import (
     LOCK_FILE,
     STATE_DIR,
@@ -317,7 +317,6 @@ class StaticIndex:
             self._opened() as (root, state),
             root.child(dist.project, create=True) as project,
         ):
-            remove_leftovers(project)
             result = self._place(dist, root, state, project)
         logger.debug("%s: %s in %s", dist.filename, result.status, result.path.parent)
         return result
@@ -335,7 +334,7 @@ class StaticIndex:
                         directory = held.enter_context(root.child(name))
                         remove_leftovers(directory)
                         items = _rescan(directory, staging)
-                        _stage_project(staging, directory, *pages.project_pages(name, items))
+                        _stage_rendered(staging, directory, *pages.project_pages(name, items))
                     _stage_root(staging, root, names, rebuild=True)
                     staging.commit()
                 finally:
@@ -368,19 +367,20 @@ class StaticIndex:
             locked(state, self.lock_timeout),
         ):
             remove_leftovers(state, state=True)
-            remove_leftovers(root)
+            if not pages.root_is_current(root.read(JSON_PAGE)):
+                remove_leftovers(root)  # last written by an older release: its temporary names
             yield root, state
 
     def _place(self, dist: Distribution, root: Dir, state: Dir, project: Dir) -> PublishResult:
+        old_json, old_html = project.read(JSON_PAGE), project.read(HTML_PAGE)
+        if not pages.is_current(old_json, project.path.name):
+            remove_leftovers(project)  # last written by an older release: its temporary names
         staging = Staging(state, self._write)
         try:
             result, item = self._stage_file(dist, project, staging)
             if item is not None:
-                old_json, old_html = project.read(JSON_PAGE), project.read(HTML_PAGE)
                 new_json, new_html = pages.add_file(project.path.name, old_json, old_html, item)
-                _stage_project(
-                    staging, project, new_json, new_html, old_json=old_json, old_html=old_html
-                )
+                _stage_project(staging, project, new_json, new_html)
                 _stage_root(staging, root, [project.path.name])
             staging.commit()
         finally:
@@ -491,7 +491,7 @@ def _stage_metadata(dist: Distribution, project: Dir, staging: Staging) -> str |
     if dist.filetype != "bdist_wheel":
         return None
     data = core_metadata(dist)
-    return staging.add_bytes(project, _metadata_name(dist.filename), data).sha256
+    return staging.add(project, _metadata_name(dist.filename), (data,)).sha256
 
 
 def core_metadata(dist: Distribution) -> bytes:
@@ -509,35 +509,31 @@ def core_metadata(dist: Distribution) -> bytes:
 
 
 def _stage_project(
-    staging: Staging,
-    project: Dir,
-    new_json: bytes,
-    new_html: bytes,
-    *,
-    old_json: bytes | None = None,
-    old_html: bytes | None = None,
+    staging: Staging, project: Dir, new_json: Parts | None, new_html: Parts | None
 ) -> None:
     """Stage the pages that change: the JSON page first, which is the project's record."""
-    if old_json is None and old_html is None:
-        old_json, old_html = project.read(JSON_PAGE), project.read(HTML_PAGE)
-    for name, new, old in ((JSON_PAGE, new_json, old_json), (HTML_PAGE, new_html, old_html)):
-        if new != old:
-            staging.add_bytes(project, name, new)
+    for name, parts in ((JSON_PAGE, new_json), (HTML_PAGE, new_html)):
+        if parts is not None:
+            staging.add_page(project, name, parts)
+
+
+def _stage_rendered(staging: Staging, directory: Dir, json_page: bytes, html_page: bytes) -> None:
+    """Stage whole pages, each only if it differs from the one in place."""
+    for name, new in ((JSON_PAGE, json_page), (HTML_PAGE, html_page)):
+        parts = pages.changed(new, directory.read(name))
+        if parts is not None:
+            staging.add_page(directory, name, parts)
 
 
 def _stage_root(
     staging: Staging, root: Dir, projects: Collection[str], *, rebuild: bool = False
 ) -> None:
     """List ``projects`` on the root pages; unchanged when they are listed already."""
-    old_json = root.read(JSON_PAGE)
-    listed = pages.listed_projects(old_json)
+    listed = pages.listed_projects(root.read(JSON_PAGE))
     if not rebuild and set(projects) <= set(listed) and root.stat(HTML_PAGE) is not None:
         return
     on_disk = {name for name in _project_dirs(root) if _has_page(root, name)}
-    new_json, new_html = pages.root_pages(sorted(on_disk | set(projects)))
-    for name, new, old in ((JSON_PAGE, new_json, old_json), (HTML_PAGE, new_html, None)):
-        if new != (old if old is not None else root.read(name)):
-            staging.add_bytes(root, name, new)
+    _stage_rendered(staging, root, *pages.root_pages(sorted(on_disk | set(projects))))
 
 
 def _project_dirs(root: Dir) -> list[str]:

@@ -126,8 +126,9 @@ def test_a_full_disk_at_every_write_leaves_the_tree_as_it_was(
     tmp_path: Path, new_wheel: Path, project_exists: bool
 ) -> None:
     calls = count_writes(tmp_path, new_wheel, project_exists)
-    # metadata, the wheel in three chunks, two pages (and the root's two for a new project)
-    assert calls == (6 if project_exists else 8)
+    # the metadata, the wheel in three chunks, the project's two pages (spliced: in parts),
+    # and for a new project the root's two
+    assert calls == (12 if project_exists else 8)
     for n in range(calls):
         root = tmp_path / f"fail-{n}" / "simple"
         if project_exists:
@@ -224,15 +225,35 @@ def test_a_killed_run_leaves_a_temporary_file_the_next_run_removes(
     left = [p for p in (root / STATE_DIR).iterdir() if p.name != "lock"]
     assert len(left) == 1 and left[0].name.startswith("tmp-"), left
     assert {k: v for k, v in snapshot(root).items() if not k.startswith(STATE_DIR)} == before
-    # a legacy leftover of an older release, in the project directory
-    legacy = root / "demo" / ".Pillow-9.0.0.tar.gz.k2x_9abc.tmp"
-    legacy.write_bytes(b"\0" * (512 << 10))
-    kept = root / "demo" / ".well-known"
-    kept.write_text("not ours")
     assert StaticIndex(root).publish(new_wheel).status is PublishStatus.STORED
     assert sorted(p.name for p in (root / STATE_DIR).iterdir()) == ["lock"]
-    assert not legacy.exists() and kept.read_text() == "not ours"
     assert (root / "demo" / new_wheel.name).read_bytes() == new_wheel.read_bytes()
+
+
+def test_an_older_releases_leftovers_go_when_its_pages_are_taken_over(
+    tmp_path: Path, new_wheel: Path
+) -> None:
+    """Releases before this one left ``.<name>.<random>.tmp`` beside the files; the first
+    publish into a project (or a root) they wrote removes them, and only them."""
+    root = tmp_path / "simple"
+    (root / "demo").mkdir(parents=True)
+    page = {"meta": {"api-version": "1.1"}, "name": "demo", "versions": [], "files": []}
+    (root / "demo" / "index.json").write_text(json.dumps(page, indent=1))
+    (root / "index.json").write_text(
+        json.dumps({"meta": {"api-version": "1.1"}, "projects": []}, indent=1)
+    )
+    leftovers = [
+        root / "demo" / ".Pillow-9.0.0.tar.gz.k2x_9abc.tmp",
+        root / ".index.html.a1b2c3d4.tmp",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"\0" * (512 << 10))
+    kept = [root / "demo" / ".well-known", root / "demo" / ".notes.tmp", root / ".htaccess"]
+    for path in kept:
+        path.write_text("not ours")
+    assert StaticIndex(root).publish(new_wheel).status is PublishStatus.STORED
+    assert [p.exists() for p in leftovers] == [False, False]
+    assert [p.read_text() for p in kept] == ["not ours"] * 3
 
 
 # -- the preflight --------------------------------------------------------------------

@@ -127,3 +127,19 @@ def test_uv_installs_from_the_file_index(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (target / "demo" / "__init__.py").read_text() == '__version__ = "1.0"\n'
+
+
+def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    """benchmarks/bench_static_index.py on tiny projects, so it cannot rot (no timing
+    asserted: the script itself checks that every publish was stored and listed)."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_static_index.py"
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(script), "--smoke", "--dir", str(tmp_path), "--output", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(out.read_text())
+    assert [row["files"] for row in data["rows"]] == [10, 100]
+    assert all(row["median_ms"] > 0 and row["page_bytes"] > 0 for row in data["rows"])
+    assert "target <= 2x" in done.stdout

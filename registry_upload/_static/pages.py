@@ -38,12 +38,17 @@ __all__ = [
     "API_VERSION",
     "HTML_PAGE",
     "JSON_PAGE",
+    "Item",
+    "Parts",
     "add_file",
+    "changed",
     "file_item",
+    "is_current",
     "iso_time",
     "listed_items",
     "listed_projects",
     "project_pages",
+    "root_is_current",
     "root_pages",
 ]
 
@@ -56,10 +61,13 @@ JSON_PAGE = "index.json"
 API_VERSION = "1.1"
 
 Item = dict[str, Any]
+#: A page as the pieces to write one after the other.
+Parts = tuple[bytes | memoryview, ...]
 
 _FILES_OPEN = b'],"files":[\n'
 _JSON_TAIL = b"]}\n"
 _HTML_TAIL = b"  </body>\n</html>\n"
+_ROOT_HEAD = b'{"meta":{"api-version":"%s"},"projects":[' % API_VERSION.encode()
 
 
 def _dumps(value: object) -> bytes:
@@ -191,40 +199,51 @@ def _well_formed(item: Mapping[str, Any]) -> bool:
 
 def add_file(
     name: str, json_page: bytes | None, html_page: bytes | None, item: Item
-) -> tuple[bytes, bytes]:
-    """The two pages with ``item`` listed; a page that lists it already is kept as is."""
+) -> tuple[Parts | None, Parts | None]:
+    """The two pages with ``item`` listed, each as the parts to write (the old page's
+    bytes are not copied), or ``None`` for a page that lists it already."""
     filename = item["filename"]
-    if json_page is None or not _spliceable(json_page, name):
+    if json_page is None or not is_current(json_page, name):
         items = listed_items(json_page)
         if not any(i["filename"] == filename for i in items):
             items.append(item)
-        return project_pages(name, items)
-    if _json_key(filename) not in json_page:
-        json_page = _splice_json(json_page, item)
+        new_json, new_html = project_pages(name, items)
+        return changed(new_json, json_page), changed(new_html, html_page)
+    json_parts = None if _json_key(filename) in json_page else _splice_json(json_page, item)
     if html_page is None or not html_page.endswith(_HTML_TAIL):
-        return json_page, project_pages(name, listed_items(json_page))[1]
-    if not _listed_in_html(html_page, filename):
-        html_page = html_page[: -len(_HTML_TAIL)] + _anchor(item).encode() + _HTML_TAIL
-    return json_page, html_page
+        listed = json_page if json_parts is None else b"".join(json_parts)
+        return json_parts, (project_pages(name, listed_items(listed))[1],)
+    if _listed_in_html(html_page, filename):
+        return json_parts, None
+    body = memoryview(html_page)[: -len(_HTML_TAIL)]
+    return json_parts, (body, _anchor(item).encode(), _HTML_TAIL)
 
 
-def _spliceable(page: bytes, name: str) -> bool:
+def changed(new: bytes, old: bytes | None) -> Parts | None:
+    """``new`` as parts to write, or ``None`` if the page holds exactly that already."""
+    return None if new == old else (new,)
+
+
+def is_current(page: bytes | None, name: str) -> bool:
+    """Whether a project page is in this release's one-file-per-line shape."""
     return (
-        page.startswith(_json_head(name, [])[: -len(_FILES_OPEN)])
+        page is not None
+        and page.startswith(_json_head(name, [])[: -len(_FILES_OPEN)])
         and page.endswith(b"\n" + _JSON_TAIL)
         and _FILES_OPEN in page
     )
 
 
-def _splice_json(page: bytes, item: Item) -> bytes:
+def _splice_json(page: bytes, item: Item) -> Parts:
     head_end = page.index(_FILES_OPEN)
-    head, files = page[:head_end], page[head_end + len(_FILES_OPEN) : -len(_JSON_TAIL)]
+    head = page[:head_end]
+    files = memoryview(page)[head_end + len(_FILES_OPEN) : -len(_JSON_TAIL)]
     version = version_of(item["filename"])
     versions = head[head.index(b'"versions":[') :]
     if version is not None and _dumps(version) not in versions:
         head += (b"," if not head.endswith(b"[") else b"") + _dumps(version)
     line = (b"," if files else b"") + _dumps(item) + b"\n"
-    return head + _FILES_OPEN + files + line + _JSON_TAIL
+    return (head, _FILES_OPEN, files, line, _JSON_TAIL)
 
 
 # -- the root --------------------------------------------------------------------------
@@ -237,6 +256,11 @@ def root_pages(projects: Sequence[str]) -> tuple[bytes, bytes]:
     )
     links = [f'    <a href="{quote(n)}/">{html.escape(n)}</a><br>\n' for n in projects]
     return json_page + b"\n", _html_page("Simple index", links)
+
+
+def root_is_current(page: bytes | None) -> bool:
+    """Whether the root page is in this release's shape."""
+    return page is not None and page.startswith(_ROOT_HEAD)
 
 
 def listed_projects(page: bytes | None) -> list[str]:

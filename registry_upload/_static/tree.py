@@ -22,7 +22,8 @@ import secrets
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ TEMP_PREFIX = "tmp-"
 _LEGACY_TEMP = re.compile(
     r"\..*(\.whl|\.tar\.gz|\.zip|\.metadata|index\.html|index\.json)\.[a-z0-9_]{8}\.tmp"
 )
+_SYNC_THREADS = 8
 _FILE_MODE = 0o644
 _DIR_MODE = 0o755
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -149,7 +151,7 @@ class Dir:
         if self.stat(name) is None:
             return None
         with self.open_file(name) as fd:
-            return b"".join(_chunks(fd))
+            return _read_all(fd)
 
     def sha256(self, name: str) -> str:
         with self.open_file(name) as fd:
@@ -204,6 +206,15 @@ def _chunks(fd: int, offset: int = 0) -> Iterator[bytes]:
         yield chunk
 
 
+def _read_all(fd: int) -> bytes:
+    """The file's bytes in one read when its size holds still (a page: a few MB)."""
+    size = os.fstat(fd).st_size
+    data = os.pread(fd, size + 1, 0)
+    if len(data) == size:
+        return data
+    return b"".join(_chunks(fd))  # it grew or shrank meanwhile: read to the end
+
+
 def _digest(chunks: Iterable[bytes]) -> str:
     digest = hashlib.sha256()
     for chunk in chunks:
@@ -214,14 +225,17 @@ def _digest(chunks: Iterable[bytes]) -> str:
 # -- writing ---------------------------------------------------------------------
 
 
-def write_all(write: WriteFunction, fd: int, data: bytes, digest: hashlib._Hash) -> None:
+def write_all(
+    write: WriteFunction, fd: int, data: bytes | memoryview, digest: hashlib._Hash | None = None
+) -> None:
     """Write every byte or raise; ``digest`` sees exactly the bytes the system took."""
     view = memoryview(data)
     while view:
         done = write(fd, view)
         if done <= 0:  # no progress: a full file system that does not say ENOSPC
             raise OSError(errno.ENOSPC, "No space left on device (the write made no progress)")
-        digest.update(view[:done])
+        if digest is not None:
+            digest.update(view[:done])
         view = view[done:]
 
 
@@ -234,67 +248,108 @@ class Copied:
     mtime_ns: int
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A temporary file written in full: synced and checked at commit."""
+
+    state: Dir
+    temp: str
+    target: Dir
+    name: str
+    size: int = 0
+    sha256: str | None = None  # what was written, to compare on read-back (None: a page)
+
+    def check(self) -> None:
+        """The synced file must read back as written (``EIO`` otherwise); a page, which
+        :meth:`StaticIndex.refresh` can rebuild, by its size alone (it may be megabytes)."""
+        with _naming(self.target.path / self.name), self.state.open_file(self.temp) as fd:
+            os.fsync(fd)
+            same = os.fstat(fd).st_size == self.size
+            if same and self.sha256 is not None:
+                same = _digest(_chunks(fd)) == self.sha256
+            if not same:
+                raise OSError(errno.EIO, "the written copy reads back different (file error)")
+
+
 class Staging:
-    """Files written under temporary names in the state directory, then renamed into
-    place in the order they were added (:meth:`commit`), or all removed (:meth:`discard`)."""
+    """Files written under temporary names in the state directory; at :meth:`commit`
+    all are synced (together) and read back, then renamed into place in the order
+    they were added; on failure :meth:`discard` removes every one."""
 
     def __init__(self, state: Dir, write: WriteFunction) -> None:
         self.state = state
         self.write = write
-        self._pending: list[tuple[str, Dir, str]] = []
+        self._pending: list[_Pending] = []
 
     def add(self, target: Dir, name: str, chunks: Iterable[bytes]) -> Copied:
+        """Stage a stream (a distribution), hashed as it is written."""
+        digest = hashlib.sha256()
+        with self._temp(target, name) as (pending, fd):
+            for chunk in chunks:
+                write_all(self.write, fd, chunk, digest)
+                pending.size += len(chunk)
+            mtime_ns = os.fstat(fd).st_mtime_ns
+        pending.sha256 = digest.hexdigest()
+        return Copied(size=pending.size, sha256=pending.sha256, mtime_ns=mtime_ns)
+
+    def add_page(self, target: Dir, name: str, parts: Iterable[bytes | memoryview]) -> None:
+        """Stage a page written from its parts (checked by its size: see
+        :meth:`_Pending.check`)."""
+        with self._temp(target, name) as (pending, fd):
+            for part in parts:
+                write_all(self.write, fd, part)
+                pending.size += len(part)
+
+    @contextmanager
+    def _temp(self, target: Dir, name: str) -> Iterator[tuple[_Pending, int]]:
         temp = f"{TEMP_PREFIX}{secrets.token_hex(6)}-{name}"
         with _naming(self.state.path / temp):
             fd = os.open(temp, _NEW_FILE, _FILE_MODE, dir_fd=self.state.fd)
-        self._pending.append((temp, target, name))  # from now on discard() removes it
+        pending = _Pending(self.state, temp, target, name)
+        self._pending.append(pending)  # from now on discard() removes it
         try:
-            with _naming(target.path / name):  # what the user knows it as
+            with _naming(target.path / name):  # errors name what the user knows
                 os.fchmod(fd, _FILE_MODE)  # whatever the umask: the web server must read it
-                copied = self._fill(fd, chunks)
+                yield pending, fd
         finally:
             os.close(fd)
-        return copied
-
-    def add_bytes(self, target: Dir, name: str, data: bytes) -> Copied:
-        return self.add(target, name, (data,))
-
-    def _fill(self, fd: int, chunks: Iterable[bytes]) -> Copied:
-        digest = hashlib.sha256()
-        size = 0
-        for chunk in chunks:
-            write_all(self.write, fd, chunk, digest)
-            size += len(chunk)
-        os.fsync(fd)
-        written = digest.hexdigest()
-        st = os.fstat(fd)
-        if st.st_size != size or _digest(_chunks(fd)) != written:
-            raise OSError(errno.EIO, "the written copy reads back different (file system error)")
-        return Copied(size=size, sha256=written, mtime_ns=st.st_mtime_ns)
 
     def commit(self) -> None:
-        """Rename every staged file into place, then sync the directories."""
-        touched: dict[int, Dir] = {self.state.fd: self.state}
+        """Sync and check every staged file, rename each into place, sync the directories."""
+        _in_parallel([p.check for p in self._pending])
+        targets: dict[int, Dir] = {}
         while self._pending:
-            temp, target, name = self._pending[0]
-            with _naming(target.path / name):
-                os.replace(temp, name, src_dir_fd=self.state.fd, dst_dir_fd=target.fd)
+            pending = self._pending[0]
+            with _naming(pending.target.path / pending.name):
+                os.replace(pending.temp, pending.name, src_dir_fd=self.state.fd,
+                           dst_dir_fd=pending.target.fd)  # fmt: skip
             self._pending.pop(0)
-            touched[target.fd] = target
-            logger.debug("wrote %s", target.path / name)
-        for directory in touched.values():
-            directory.fsync()
+            targets[pending.target.fd] = pending.target
+            logger.debug("wrote %s", pending.target.path / pending.name)
+        _in_parallel([d.fsync for d in targets.values()])
 
     def discard(self) -> None:
         """Remove what was not renamed (every failure path comes here)."""
-        for temp, _, _ in self._pending:
+        for pending in self._pending:
             try:
-                os.unlink(temp, dir_fd=self.state.fd)
+                os.unlink(pending.temp, dir_fd=self.state.fd)
             except FileNotFoundError:
                 pass
             except OSError as exc:  # the next run's clean-up removes it
-                logger.warning("%s: cannot remove: %s", self.state.path / temp, exc.strerror)
+                path = self.state.path / pending.temp
+                logger.warning("%s: cannot remove: %s", path, exc.strerror)
         self._pending.clear()
+
+
+def _in_parallel(calls: Sequence[Callable[[], None]]) -> None:
+    """Run the calls (fsyncs: the disk takes them together), raising the first error."""
+    if len(calls) <= 1:
+        for call in calls:
+            call()
+        return
+    with ThreadPoolExecutor(min(len(calls), _SYNC_THREADS), "registry-upload-sync") as pool:
+        for future in [pool.submit(call) for call in calls]:
+            future.result()
 
 
 # -- clean-up and the lock -----------------------------------------------------------

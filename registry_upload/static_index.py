@@ -118,7 +118,6 @@ from .errors import (
     FileExistsOnRegistryError,
     InvalidDistributionError,
     PermissionDeniedError,
-    RegistryUploadError,
     UploadError,
 )
 
@@ -253,7 +252,7 @@ class StaticIndex:
         """
         where = self._existing_ancestor()
         need = sum(d.size + _PER_FILE_MARGIN for d in dists)
-        with _os_errors(where, no_room=ConfigurationError):
+        with _os_errors(where, preflight=True):
             _check_free_space(where, need, len(dists), self.url)
             if where != self.root:
                 with Dir.open_root(where, self.url) as parent:
@@ -660,20 +659,29 @@ def _check_free_space(where: Path, need: int, count: int, url: str) -> None:
     fs = os.statvfs(where)
     free = fs.f_bavail * fs.f_frsize
     if free < need:
-        raise ConfigurationError(
+        raise _no_room(
             f"{where}: the static index needs about {need:,} bytes for {count} file(s), "
             f"but its file system has {free:,} bytes free",
-            hint="Free space (or raise the quota) where the index lives, then run again; "
-            "nothing has been sent anywhere yet.",
-            path=str(where),
-            url=url,
-            registry=_REGISTRY,
+            where,
+            url,
         )
 
 
+def _no_room(message: str, where: Path, url: str) -> ConfigurationError:
+    return ConfigurationError(
+        message,
+        hint="Free space (or raise the quota) where the index lives, then run again; "
+        "nothing has been sent anywhere yet.",
+        path=str(where),
+        url=url,
+        registry=_REGISTRY,
+    )
+
+
 @contextmanager
-def _os_errors(where: Path, *, no_room: type[RegistryUploadError] = UploadError) -> Iterator[None]:
-    """Turn a failing write into a typed error that names the place and the fix."""
+def _os_errors(where: Path, *, preflight: bool = False) -> Iterator[None]:
+    """Turn a failing write into a typed error that names the place and the fix; in the
+    preflight, no room is a :class:`ConfigurationError` (nothing was sent yet)."""
     try:
         yield
     except OSError as exc:
@@ -687,8 +695,12 @@ def _os_errors(where: Path, *, no_room: type[RegistryUploadError] = UploadError)
                 url=where.as_uri(),
                 registry=_REGISTRY,
             ) from None
+        if exc.errno in _NO_ROOM and preflight:
+            raise _no_room(
+                f"{shown}: cannot reserve room: {reason}", where, where.as_uri()
+            ) from None
         if exc.errno in _NO_ROOM:
-            raise no_room(
+            raise UploadError(
                 f"{shown}: cannot update the static index: {reason}",
                 hint="Free space (or raise the quota) where the index lives, then run again "
                 "with skip-existing: nothing partial was left in the index.",

@@ -98,6 +98,14 @@ class Dir:
 
     @classmethod
     def open_root(cls, path: Path, url: str) -> Dir:
+        if not _NOFOLLOW or os.open not in os.supports_dir_fd:
+            raise ConfigurationError(
+                f"{path}: a static index needs a POSIX system (names opened relative to "
+                "their directory, without following links)",
+                hint="Publish the static index from Linux, macOS or a BSD.",
+                path=str(path),
+                url=url,
+            )
         with _naming(path):
             fd = os.open(path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
         return cls(path, fd, url)

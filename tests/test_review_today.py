@@ -85,7 +85,7 @@ import sys
 
 class Interrupt:
     def find_spec(self, name, path=None, target=None):
-        if name == "registry_upload.uploader":
+        if name == "registry_upload.publish":
             raise KeyboardInterrupt
         return None
 

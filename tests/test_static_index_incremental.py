@@ -7,6 +7,7 @@ check that one publish adds exactly one line to each page.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -143,3 +144,24 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert [row["files"] for row in data["rows"]] == [10, 100]
     assert all(row["median_ms"] > 0 and row["page_bytes"] > 0 for row in data["rows"])
     assert "target <= 2x" in done.stdout
+
+
+def test_a_file_deleted_by_hand_and_published_again_with_other_bytes_is_listed_anew(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "simple"
+    index = StaticIndex(root)
+    first = make_wheel(tmp_path / "a", "Demo", "1.0")
+    rebuilt = make_wheel(tmp_path / "b", "Demo", "1.0", payload_size=100)
+    index.publish(make_sdist(tmp_path / "a", "Demo", "0.9"))
+    index.publish(first)
+    (root / "demo" / first.name).unlink()  # removed by hand; the pages still list it
+    assert index.publish(rebuilt).status is PublishStatus.STORED
+    page = json.loads((root / "demo" / "index.json").read_bytes())
+    entries = [f for f in page["files"] if f["filename"] == rebuilt.name]
+    new_sha = hashlib.sha256(rebuilt.read_bytes()).hexdigest()
+    assert [e["hashes"]["sha256"] for e in entries] == [new_sha]
+    assert entries[0]["size"] == rebuilt.stat().st_size
+    html = (root / "demo" / "index.html").read_text()
+    assert html.count(f'href="{rebuilt.name}#') == 1 and f"#sha256={new_sha}" in html
+    assert links(root / "demo" / "index.html") == [f["filename"] for f in page["files"]]

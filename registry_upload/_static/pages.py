@@ -132,10 +132,6 @@ def _anchor(item: Mapping[str, Any]) -> str:
     return f"    <a {' '.join(attrs)}>{html.escape(filename)}</a><br>\n"
 
 
-def _listed_in_html(page: bytes, filename: str) -> bool:
-    return f'<a href="{quote(filename)}#'.encode() in page
-
-
 def _json_key(filename: str) -> bytes:
     return b'{"filename":' + _dumps(filename) + b","
 
@@ -201,22 +197,59 @@ def add_file(
     name: str, json_page: bytes | None, html_page: bytes | None, item: Item
 ) -> tuple[Parts | None, Parts | None]:
     """The two pages with ``item`` listed, each as the parts to write (the old page's
-    bytes are not copied), or ``None`` for a page that lists it already."""
-    filename = item["filename"]
-    if json_page is None or not is_current(json_page, name):
-        items = listed_items(json_page)
-        if not any(i["filename"] == filename for i in items):
-            items.append(item)
+    bytes are not copied), or ``None`` for a page that lists it already.
+
+    An entry for the same name with other bytes (a file deleted and published again
+    by hand) is replaced; a page in another shape is rewritten whole."""
+    listed = _json_listing(json_page, item) if json_page is not None else _ABSENT
+    if json_page is None or not is_current(json_page, name) or listed == _OTHER:
+        items = _with_item(listed_items(json_page), item)
         new_json, new_html = project_pages(name, items)
         return changed(new_json, json_page), changed(new_html, html_page)
-    json_parts = None if _json_key(filename) in json_page else _splice_json(json_page, item)
-    if html_page is None or not html_page.endswith(_HTML_TAIL):
-        listed = json_page if json_parts is None else b"".join(json_parts)
-        return json_parts, (project_pages(name, listed_items(listed))[1],)
-    if _listed_in_html(html_page, filename):
+    json_parts = None if listed == _SAME else _splice_json(json_page, item)
+    shown = _html_listing(html_page, item)
+    if shown == _SAME:
         return json_parts, None
-    body = memoryview(html_page)[: -len(_HTML_TAIL)]
-    return json_parts, (body, _anchor(item).encode(), _HTML_TAIL)
+    if shown == _ABSENT and html_page is not None:
+        body = memoryview(html_page)[: -len(_HTML_TAIL)]
+        return json_parts, (body, _anchor(item).encode(), _HTML_TAIL)
+    whole = json_page if json_parts is None else b"".join(json_parts)
+    return json_parts, (project_pages(name, listed_items(whole))[1],)
+
+
+_ABSENT, _SAME, _OTHER = "absent", "same", "other"
+
+
+def _json_listing(page: bytes, item: Item) -> str:
+    """Whether the JSON page lists the file: not at all, with these bytes, or other ones."""
+    at = page.find(_json_key(item["filename"]))
+    if at < 0:
+        return _ABSENT
+    end = page.find(b"\n", at)
+    line = page[at : end if end >= 0 else len(page)]
+    sha256 = b'"hashes":{"sha256":' + _dumps(item["hashes"]["sha256"])
+    return _SAME if sha256 in line else _OTHER
+
+
+def _html_listing(page: bytes | None, item: Item) -> str:
+    """The same for the HTML page (a page not in this release's shape counts as other)."""
+    if page is None or not page.endswith(_HTML_TAIL):
+        return _OTHER
+    href = f'<a href="{quote(item["filename"])}#'
+    if href.encode() not in page:
+        return _ABSENT
+    return _SAME if f'{href}sha256={item["hashes"]["sha256"]}"'.encode() in page else _OTHER
+
+
+def _with_item(items: list[Item], item: Item) -> list[Item]:
+    """``items`` with ``item`` listed: an entry for the same bytes is kept as it is (its
+    upload time, yanked), one for other bytes is replaced, a new one goes last."""
+    same_name = [n for n, i in enumerate(items) if i["filename"] == item["filename"]]
+    if not same_name:
+        return [*items, item]
+    kept = items[same_name[0]]
+    items[same_name[0]] = kept if kept["hashes"]["sha256"] == item["hashes"]["sha256"] else item
+    return [i for n, i in enumerate(items) if n not in same_name[1:]]
 
 
 def changed(new: bytes, old: bytes | None) -> Parts | None:

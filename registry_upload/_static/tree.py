@@ -5,9 +5,10 @@ user's choice); every name inside it is opened relative to its directory's
 descriptor with ``O_NOFOLLOW``, so a symbolic link planted inside the index
 is refused, never followed.  Every file is first written under a temporary
 name in the state directory ``<root>/.registry-upload/`` -- written fully or
-not at all, hashed as written, synced and read back before it is renamed
-into place -- so a final name never holds a partial file, and a failure
-leaves nothing behind.  The lock (``.registry-upload/lock``) sits there too,
+not at all, synced, and checked before anything is renamed into place (a
+distribution is hashed as written and read back; a page is checked by its
+size) -- so a final name never holds a partial file, and a failure leaves
+nothing behind.  The lock (``.registry-upload/lock``) sits there too,
 outside every served project page.
 """
 
@@ -51,7 +52,7 @@ STATE_DIR = ".registry-upload"
 LOCK_FILE = "lock"
 #: Every temporary file this library makes is named ``tmp-<random>-<final name>``.
 TEMP_PREFIX = "tmp-"
-#: What releases before 0.x left: ``.<final name>.<8 random>.tmp`` (tempfile.mkstemp).
+#: What earlier releases left beside the files: ``.<final name>.<8 random>.tmp``.
 _LEGACY_TEMP = re.compile(
     r"\..*(\.whl|\.tar\.gz|\.zip|\.metadata|index\.html|index\.json)\.[a-z0-9_]{8}\.tmp"
 )
@@ -326,15 +327,17 @@ class Staging:
         """Sync and check every staged file, rename each into place, sync the directories."""
         _in_parallel([p.check for p in self._pending])
         targets: dict[int, Dir] = {}
-        while self._pending:
-            pending = self._pending[0]
-            with _naming(pending.target.path / pending.name):
-                os.replace(pending.temp, pending.name, src_dir_fd=self.state.fd,
-                           dst_dir_fd=pending.target.fd)  # fmt: skip
-            self._pending.pop(0)
-            targets[pending.target.fd] = pending.target
-            logger.debug("wrote %s", pending.target.path / pending.name)
-        _in_parallel([d.fsync for d in targets.values()])
+        try:
+            while self._pending:
+                pending = self._pending[0]
+                with _naming(pending.target.path / pending.name):
+                    os.replace(pending.temp, pending.name, src_dir_fd=self.state.fd,
+                               dst_dir_fd=pending.target.fd)  # fmt: skip
+                self._pending.pop(0)
+                targets[pending.target.fd] = pending.target
+                logger.debug("wrote %s", pending.target.path / pending.name)
+        finally:  # what was renamed is made durable, even if a later rename failed
+            _in_parallel([d.fsync for d in targets.values()])
 
     def discard(self) -> None:
         """Remove what was not renamed (every failure path comes here)."""

@@ -480,7 +480,8 @@ class StaticIndexDestination:
         pass
 
     def preflight(self, dists: Sequence[Distribution]) -> None:
-        self.index.preflight()
+        """The index must be writable, with room for the batch (probed by writing)."""
+        self.index.preflight(dists)
 
     def send(self, dists: Sequence[Distribution]) -> UploadReport:
         started = time.monotonic()

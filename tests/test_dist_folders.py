@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
 
 from registry_upload import (
-    Credentials,
-    RetryPolicy,
     upload,
 )
 from registry_upload.testing import FakeRegistry, make_wheel
 
 from .conftest import CANARY
-from .support import cli, dist_folder
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .support import CREDS, cli, dist_folder
 
 
 def test_cli_uploads_a_dist_folder_with_signatures_and_attestations(tmp_path: Path) -> None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from pathlib import Path
 
 import pytest
 
 from registry_upload import (
-    Credentials,
     FileResult,
     FileStatus,
-    RetryPolicy,
     UploadError,
     UploadFailedError,
     upload,
@@ -20,11 +17,7 @@ from registry_upload import (
 from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 
 from .conftest import CANARY
-from .support import auth_headers
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .support import BASIC, CREDS, auth_headers
 
 
 @pytest.mark.parametrize("bad", [("alice", "pw"), {"username": "alice", "password": "pw"}, "pw"])

@@ -253,23 +253,32 @@ class RegistryDestination:
     def _with_attestations(
         self, dists: Sequence[Distribution], creds: Credentials | None
     ) -> dict[int, Distribution]:
-        """Each file as this registry gets it: PyPI and TestPyPI take attestations on a
-        trusted-publishing upload (made now for files without one, all pre-checked as
-        warehouse will); every other registry gets none, with a note."""
+        """Each file as this registry gets it.
+
+        PyPI and TestPyPI take PEP 740 attestations on a trusted-publishing upload
+        only: then files without one are signed now and every attestation is
+        pre-checked as warehouse will.  A registry known not to take them (PyPI
+        with an API token, GitLab, devpi...) gets none, with a note.  An
+        unrecognised registry gets what was found beside the files, as twine and
+        uv send it.
+        """
         self.notes = []
-        if self.profile.id in ("pypi", "testpypi") and _trusted_publishing(creds):
+        registry = self.profile.id
+        if registry in ("pypi", "testpypi") and _trusted_publishing(creds):
             from .attest import prepare_for_upload
 
             prepared = prepare_for_upload(dists, transport=self.transport)
             self.notes = [("", note) for note in prepared.notes]
             return {id(d): p for d, p in zip(dists, prepared.dists, strict=True)}
         carried = [d for d in dists if d.attestations]
-        if carried:
-            self.notes = [
-                (str(d.path), f"attestations left out: {self.name} does not take them "
-                 "(PyPI and TestPyPI do, on a trusted-publishing upload)")
-                for d in carried
-            ]  # fmt: skip
+        if registry == "unknown" or not carried:
+            return {}
+        pypi = registry in ("pypi", "testpypi")
+        why = "but on a trusted-publishing upload" if pypi else "(PyPI and TestPyPI do)"
+        self.notes = [
+            (str(d.path), f"attestations left out: {self.profile.title} does not take them {why}")
+            for d in carried
+        ]
         return {id(d): replace(d, attestations=()) for d in carried}
 
     def send(self, dists: Sequence[Distribution]) -> UploadReport:

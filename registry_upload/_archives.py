@@ -13,6 +13,7 @@ paths, links pointing outside the tree, device and FIFO members.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import io
 import os
 import posixpath
@@ -29,9 +30,11 @@ from .results import Finding, Severity
 __all__ = [
     "BOMB_MIN_SIZE",
     "BOMB_RATIO",
+    "EXTENSION_HEADER_LIMIT",
     "MAX_MEMBERS",
     "MAX_UNPACKED",
     "ArchiveRefused",
+    "LinkTree",
     "PlainZip",
     "TarScan",
     "many_tops",
@@ -48,6 +51,10 @@ __all__ = [
 MAX_MEMBERS = 50_000
 #: A gzip stream unpacking to more than this is refused.
 MAX_UNPACKED = 1 << 30
+#: A tar extension header (pax, GNU long name or link) declaring more than this
+#: is refused before it is read (real ones hold a few hundred bytes; tarfile
+#: would read the whole declared size into memory).
+EXTENSION_HEADER_LIMIT = 1 << 20
 #: Past this many unpacked bytes, a compression ratio above BOMB_RATIO is a bomb
 #: (the same rule as PyPI's for zip files).
 BOMB_MIN_SIZE = 64 << 20
@@ -535,10 +542,14 @@ class _Gunzip:
 class TarScan:
     """What a walk over an sdist's tar found."""
 
-    __slots__ = ("members", "pkg_infos", "problems")
+    __slots__ = ("links", "members", "names", "pkg_infos", "problems", "warnings")
 
     def __init__(self) -> None:
         self.problems: list[Finding] = []
+        # findings some registries refuse (PyPI: sparse members)
+        self.warnings: list[Finding] = []
+        self.names: set[str] = set()
+        self.links = LinkTree()
         # top-level PKG-INFO members: name -> (is a regular file, size, first bytes)
         self.pkg_infos: dict[str, tuple[bool, int, bytes]] = {}
         self.members = 0
@@ -593,8 +604,49 @@ def scan_tar(path: str, fh: IO[bytes], *, read_limit: int) -> TarScan:
     if inflated is not None and (plain := _PlainTar.parse(inflated.data)) is not None:
         return _walk(path, plain, iter(plain.members), inflated, read_limit)
     gz: _Gunzip | _Inflated = inflated or _Gunzip(path, fh)
-    with tarfile.open(fileobj=gz, mode="r|", bufsize=_CHUNK) as tf:  # type: ignore[call-overload]
-        return _walk(path, tf, _stream_members(tf), gz, read_limit)
+    try:
+        with tarfile.open(  # type: ignore[call-overload]
+            fileobj=gz, mode="r|", bufsize=_CHUNK, tarinfo=_BoundedTarInfo
+        ) as tf:
+            return _walk(path, tf, _stream_members(tf), gz, read_limit)
+    except ArchiveRefused as refused:
+        if refused.finding.path:
+            raise
+        raise ArchiveRefused(dataclasses.replace(refused.finding, path=path)) from None
+
+
+_EXTENSION_TYPES = frozenset(
+    {
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+    }
+)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A TarInfo that refuses an oversized extension header before tarfile reads it.
+
+    tarfile reads a pax or GNU long-name header's whole declared size into
+    memory in one call; the header block (already read) says how large it is.
+    """
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENSION_TYPES and self.size > EXTENSION_HEADER_LIMIT:
+            raise ArchiveRefused(
+                _error(
+                    "",  # the walk names the file
+                    "oversized-extension-header",
+                    f"a tar extension header (type {self.type!r}) declares {self.size} bytes, "
+                    f"over the {EXTENSION_HEADER_LIMIT}-byte limit; refusing to read it",
+                    "Real pax and long-name headers hold a few hundred bytes; this archive "
+                    "is crafted or corrupt. " + _REBUILD,
+                )
+            )
+        member: tarfile.TarInfo = super()._proc_member(archive)  # type: ignore[misc]
+        return member
 
 
 def _stream_members(tf: Any) -> Iterator[tarfile.TarInfo]:
@@ -620,6 +672,7 @@ def _walk(
             return scan
         if unsafe_name(member.name):
             bad_names.append(member.name)
+        scan.names.add(member.name)
         if top := top_directory(member.name):  # a "./" entry is no directory of its own
             tops.add(top)
         _check_member(path, member, scan)
@@ -755,6 +808,17 @@ def many_tops(path: str, tops: set[str]) -> Finding:
 
 
 def _check_member(path: str, member: tarfile.TarInfo, scan: TarScan) -> None:
+    if member.issparse():
+        scan.warnings.append(
+            Finding(
+                code="tar-sparse-member",
+                severity=Severity.WARNING,
+                path=path,
+                message=f"{member.name!r} is a sparse tar member (a GNU extension)",
+                hint="Sparse members are not part of the sdist format; PyPI refuses them. "
+                + _REBUILD,
+            )
+        )
     if member.ischr() or member.isblk() or member.isfifo():
         scan.problems.append(
             _error(
@@ -765,32 +829,92 @@ def _check_member(path: str, member: tarfile.TarInfo, scan: TarScan) -> None:
             )
         )
     elif member.issym() or member.islnk():
-        target = _link_target(member)
-        if target is not None:
-            kind = "symlink" if member.issym() else "hard link"
-            scan.problems.append(
-                _error(
-                    path,
-                    "link-outside-archive",
-                    f"{kind} {member.name!r} points outside the archive ({target!r})",
-                    "Unpacking it could read or overwrite files elsewhere. " + _REBUILD,
-                )
-            )
+        kind = "symlink" if member.issym() else "hard link"
+        if scan.links.leaves(member.name, member.linkname, symlink=member.issym()):
+            scan.problems.append(_link_outside(path, kind, member.name, member.linkname))
+    elif scan.links and scan.links.resolve(member.name) is None:
+        scan.problems.append(_through_link(path, member.name))
 
 
-def _link_target(member: tarfile.TarInfo) -> str | None:
-    """The link target if it leaves the archive's tree, else None."""
-    base = posixpath.dirname(member.name) if member.issym() else ""
-    return member.linkname if _leaves_tree(base, member.linkname) else None
+def _link_outside(path: str, kind: str, name: str, target: str) -> Finding:
+    return _error(
+        path,
+        "link-outside-archive",
+        f"{kind} {name!r} points outside the archive ({target!r})",
+        "Unpacking it could read or overwrite files elsewhere. " + _REBUILD,
+    )
 
 
-def _leaves_tree(base: str, target: str) -> bool:
-    """Whether ``target``, read from directory ``base`` of the archive, leaves its tree."""
-    link = target.replace("\\", "/")
-    if link.startswith("/") or _DRIVE.match(link):
-        return True
-    resolved = posixpath.normpath(posixpath.join(base, link))
-    return resolved == ".." or resolved.startswith("../")
+def _through_link(path: str, name: str) -> Finding:
+    return _error(
+        path,
+        "link-outside-archive",
+        f"{name!r} would be unpacked through a symlink that leads outside the archive",
+        "Unpacking it could write files elsewhere. " + _REBUILD,
+    )
+
+
+#: Symlinks followed while resolving one path, as the kernel's ELOOP bound.
+_MAX_HOPS = 40
+
+
+class LinkTree:
+    """The symlinks seen so far in an archive, to resolve later paths against them.
+
+    A chain of links each harmless on its own (``x -> ..``, then ``x/y ->
+    ..``) can lead an unpacked member outside the target directory: every
+    link target and every member path is resolved through the links before
+    it, as an unpacker would follow them.
+    """
+
+    __slots__ = ("_links",)
+
+    def __init__(self) -> None:
+        self._links: dict[str, list[str]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._links)
+
+    def resolve(self, name: str) -> str | None:
+        """``name`` with the known symlinks followed; None when it leaves the tree or loops."""
+        pending = _parts(name)
+        pending.reverse()
+        out: list[str] = []
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part == "..":
+                if not out:
+                    return None
+                out.pop()
+                continue
+            out.append(part)
+            target = self._links.get("/".join(out))
+            if target is None:
+                continue
+            hops += 1
+            if hops > _MAX_HOPS:
+                return None
+            out.pop()
+            pending.extend(reversed(target))
+        return "/".join(out)
+
+    def leaves(self, name: str, target: str, *, symlink: bool) -> bool:
+        """Whether a link ``name -> target`` leads outside the tree; records a symlink."""
+        link = target.replace("\\", "/")
+        if link.startswith("/") or _DRIVE.match(link):
+            return True
+        parent = self.resolve(posixpath.dirname(name)) if symlink else ""
+        if parent is None or self.resolve(posixpath.join(parent, link)) is None:
+            return True
+        key = "/".join(_parts(name))
+        if symlink and key:
+            self._links[key] = _parts(link)
+        return False
+
+
+def _parts(name: str) -> list[str]:
+    return [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
 
 
 def _zip_is_symlink(info: zipfile.ZipInfo) -> bool:
@@ -798,21 +922,20 @@ def _zip_is_symlink(info: zipfile.ZipInfo) -> bool:
 
 
 def _zip_links(path: str, zf: zipfile.ZipFile) -> list[Finding]:
-    """Symlink members (a Unix mode in the external attributes) pointing out of the tree."""
+    """Symlink members (a Unix mode in the external attributes) leading out of the tree."""
+    infos = zf.infolist()
+    if not any(_zip_is_symlink(info) for info in infos):
+        return []
     found = []
-    for info in zf.infolist():
+    tree = LinkTree()
+    for info in infos:
         if not _zip_is_symlink(info):
+            if tree and tree.resolve(info.filename) is None:
+                found.append(_through_link(path, info.filename))
             continue
         target = zf.read(info)[:4096].decode("utf-8", "replace") if info.file_size < 4096 else ""
-        if not target or _leaves_tree(posixpath.dirname(info.filename), target):
-            found.append(
-                _error(
-                    path,
-                    "link-outside-archive",
-                    f"symlink {info.filename!r} points outside the archive ({target!r})",
-                    "Unpacking it could read or overwrite files elsewhere. " + _REBUILD,
-                )
-            )
+        if not target or tree.leaves(info.filename, target, symlink=True):
+            found.append(_link_outside(path, "symlink", info.filename, target))
     return found
 
 

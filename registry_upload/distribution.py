@@ -125,6 +125,8 @@ class Distribution:
     metadata: RawMetadata = field(compare=False, repr=False)
     findings: tuple[Finding, ...] = ()
     attestations: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    #: Every member name in the archive (as the archive spells it).
+    members: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     # -- construction ------------------------------------------------------
 
@@ -153,11 +155,12 @@ class Distribution:
         wheel_name = _parse_wheel_name(p) if kind == "bdist_wheel" else None
         with _open_for_reading(p) as fh:
             if wheel_name is not None:
-                data, where = _read_wheel(p, fh, size, wheel_name)
+                read = _read_wheel(p, fh, size, wheel_name)
                 pyversion = p.name[: -len(".whl")].split("-")[-3]
             else:
-                data, where = _read_sdist(p, fh, size)
+                read = _read_sdist(p, fh, size)
                 pyversion = "source"
+        data, where, members, archive_warnings = read
         raw, problems, findings = _parse_metadata(data, where, shown)
         problems.extend(_cross_check(shown, p.name, kind, raw, wheel_name))
         if problems:
@@ -168,6 +171,7 @@ class Distribution:
                 path=shown,
             )
         findings.extend(_warnings(p, kind, raw))
+        findings.extend(archive_warnings)
         loaded = _read_attestations(p) if attestations else ()
         logger.debug("opened %s (%s, %d bytes)", shown, kind, size)
         return cls(
@@ -179,6 +183,7 @@ class Distribution:
             metadata=raw,
             findings=tuple(findings),
             attestations=loaded,
+            members=members,
         )
 
     # -- properties --------------------------------------------------------
@@ -199,6 +204,24 @@ class Distribution:
     def project(self) -> str:
         """The normalised project name (PEP 503), as indexes key it."""
         return canonicalize_name(self.name)
+
+    def read_member(self, name: str) -> bytes | None:
+        """A wheel member's bytes (at most METADATA_SIZE_LIMIT), None if absent or larger.
+
+        The archive was checked when it was opened; this reads it again.
+        """
+        if self.filetype != "bdist_wheel" or name not in self.members:
+            return None
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                info = zf.getinfo(name)
+                if info.file_size > METADATA_SIZE_LIMIT:
+                    return None
+                with zf.open(info) as fh:
+                    data = fh.read(METADATA_SIZE_LIMIT + 1)
+        except (KeyError, *_ARCHIVE_ERRORS):
+            return None
+        return data if len(data) <= METADATA_SIZE_LIMIT else None
 
     # -- digests and form --------------------------------------------------
 
@@ -401,6 +424,9 @@ def _zip_archive(p: Path, fh: IO[bytes], size: int) -> Iterator[zipfile.ZipFile]
 _IN_MEMORY = 4 << 20
 
 _WheelName = tuple[NormalizedName, Version, Any, frozenset[Tag]]
+# What reading an archive gives: the core metadata's bytes, its member name,
+# every member name, and warnings about the archive.
+_Read = tuple[bytes, str, frozenset[str], tuple[Finding, ...]]
 
 
 def _parse_wheel_name(p: Path) -> _WheelName:
@@ -427,7 +453,7 @@ def _plain_zip(fh: IO[bytes], size: int) -> _archives.PlainZip | None:
     return plain
 
 
-def _read_wheel(p: Path, fh: IO[bytes], size: int, parsed: _WheelName) -> tuple[bytes, str]:
+def _read_wheel(p: Path, fh: IO[bytes], size: int, parsed: _WheelName) -> _Read:
     name, version = parsed[0], parsed[1]
     try:
         plain = _plain_zip(fh, size)
@@ -435,16 +461,17 @@ def _read_wheel(p: Path, fh: IO[bytes], size: int, parsed: _WheelName) -> tuple[
             member = _wheel_metadata_member(p, plain.names, plain, name, version)
             data = _read_plain_member(p, plain, member)
             if data is not None:
-                return data, member
+                return data, member, frozenset(plain.names), ()
             fh.seek(0)  # the member did not check out: the full reader says why
         with _zip_archive(p, fh, size) as zf:
-            member = _wheel_metadata_member(p, zf.namelist(), zf.NameToInfo, name, version)
+            names = zf.namelist()
+            member = _wheel_metadata_member(p, names, zf.NameToInfo, name, version)
             data = _read_zip_member(p, zf, member)
     except InvalidDistributionError:
         raise
     except _ARCHIVE_ERRORS as exc:
         raise _corrupt(p, "wheel (zip archive)", exc) from None
-    return data, member
+    return data, member, frozenset(names), ()
 
 
 def _wheel_metadata_member(
@@ -533,7 +560,7 @@ def _is_top_pkg_info(name: str) -> bool:
     return len(parts) == 2 and parts[1] == "PKG-INFO"
 
 
-def _read_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
+def _read_sdist(p: Path, fh: IO[bytes], size: int) -> _Read:
     zipped = p.name.endswith(".zip")
     try:
         if zipped:
@@ -548,17 +575,18 @@ def _read_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
         raise _corrupt(p, what, exc) from None
 
 
-def _read_zip_sdist(p: Path, fh: IO[bytes], size: int) -> tuple[bytes, str]:
+def _read_zip_sdist(p: Path, fh: IO[bytes], size: int) -> _Read:
     plain = _plain_zip(fh, size)
     if plain is not None:
         member = _zip_sdist_member(p, plain.names)
         data = _read_plain_member(p, plain, member)
         if data is not None:
-            return data, member
+            return data, member, frozenset(plain.names), ()
         fh.seek(0)  # the member did not check out: the full reader says why
     with _zip_archive(p, fh, size) as zf:
-        member = _zip_sdist_member(p, zf.namelist())
-        return _read_zip_member(p, zf, member), member
+        names = zf.namelist()
+        member = _zip_sdist_member(p, names)
+        return _read_zip_member(p, zf, member), member, frozenset(names), ()
 
 
 def _zip_sdist_member(p: Path, names: list[str]) -> str:
@@ -568,7 +596,7 @@ def _zip_sdist_member(p: Path, names: list[str]) -> str:
     return _pick_pkg_info(p, [n for n in names if _is_top_pkg_info(n)])
 
 
-def _read_tar_sdist(p: Path, fh: IO[bytes]) -> tuple[bytes, str]:
+def _read_tar_sdist(p: Path, fh: IO[bytes]) -> _Read:
     problems = _zip_polyglot(p, fh)
     fh.seek(0)
     scan = _archives.scan_tar(str(p), fh, read_limit=METADATA_SIZE_LIMIT)
@@ -581,7 +609,7 @@ def _read_tar_sdist(p: Path, fh: IO[bytes]) -> tuple[bytes, str]:
         raise _structure(p, "pkg-info-not-a-file", f"{member} is not a regular file")
     if size > METADATA_SIZE_LIMIT or len(data) > METADATA_SIZE_LIMIT:
         raise _too_large(p, member, max(size, len(data)))
-    return data, member
+    return data, member, frozenset(scan.names), tuple(scan.warnings)
 
 
 def _zip_polyglot(p: Path, fh: IO[bytes]) -> list[Finding]:

@@ -856,6 +856,8 @@ def _through_link(path: str, name: str) -> Finding:
 
 #: Symlinks followed while resolving one path, as the kernel's ELOOP bound.
 _MAX_HOPS = 40
+#: Path components walked while resolving one path (a hostile chain could ask for more).
+_MAX_STEPS = 4096
 
 
 class LinkTree:
@@ -880,8 +882,11 @@ class LinkTree:
         pending = _parts(name)
         pending.reverse()
         out: list[str] = []
-        hops = 0
+        hops = steps = 0
         while pending:
+            steps += 1
+            if steps > _MAX_STEPS:
+                return None
             part = pending.pop()
             if part == "..":
                 if not out:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import configparser
 import csv
 import email.utils
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -203,7 +204,9 @@ def emails(dist: Distribution) -> list[Hit]:
     return hits
 
 
+@functools.cache
 def _trove() -> tuple[frozenset[str], dict[str, list[str]]] | None:
+    """trove-classifiers' lists, imported on first use (only PyPI's rules ask)."""
     try:
         import trove_classifiers
     except ImportError:

@@ -31,8 +31,8 @@ from packaging.utils import canonicalize_name, canonicalize_version, parse_sdist
 
 from . import registries
 from ._paths import collect_for_check
-from .distribution import Distribution
-from .errors import DistributionError, UnsupportedDistributionError
+from .distribution import Distribution, no_distributions_error
+from .errors import DistributionError
 from .registries import Profile
 from .registries._model import UploadRule
 from .results import CheckReport, Finding, Severity
@@ -129,7 +129,7 @@ def check(
         if on_file is not None:
             on_file(shown, found)
     if not shown_paths:
-        raise _nothing_to_check(paths)
+        raise no_distributions_error(paths)
     return CheckReport(paths=tuple(shown_paths), findings=tuple(findings))
 
 
@@ -148,20 +148,6 @@ def target_profile(registry: str | Profile | None, repository_url: str | None) -
     if repository_url is not None:
         return registries.recognise(repository_url)
     return registries.profile(registries.Registry.PYPI)
-
-
-def _nothing_to_check(paths: object) -> UnsupportedDistributionError:
-    shown = paths if isinstance(paths, str | os.PathLike) else ", ".join(map(str, paths))  # type: ignore[call-overload]
-    message = f"no distributions to check in {shown}"
-    hint = "Build first (python -m build), or pass the dist/ directory the build wrote to."
-    finding = Finding(
-        code="no-distributions",
-        severity=Severity.ERROR,
-        path=str(shown),
-        message=message,
-        hint=hint,
-    )
-    return UnsupportedDistributionError(message, problems=[finding], hint=hint)
 
 
 # -- a registry's rules ---------------------------------------------------------
@@ -347,30 +333,8 @@ def check_description(dist: Distribution) -> list[Finding]:
     description = dist.metadata.get("description")
     content_type = dist.metadata.get("description_content_type")
     found: list[Finding] = []
-    if not description or not description.strip():
-        found.append(
-            Finding(
-                code="missing-description",
-                severity=Severity.WARNING,
-                path=path,
-                field="description",
-                message="no long description: the project page will be empty",
-                hint='Set `readme = "README.md"` in [project] of pyproject.toml.',
-            )
-        )
-        return found
-    if description.strip() == "UNKNOWN":
-        found.append(
-            Finding(
-                code="description-placeholder",
-                severity=Severity.WARNING,
-                path=path,
-                field="description",
-                message="the long description is setuptools' placeholder 'UNKNOWN'",
-                hint='Set `readme = "README.md"` in [project] of pyproject.toml '
-                "(or long_description= in setup.py).",
-            )
-        )
+    if not description or not description.strip() or description.strip() == "UNKNOWN":
+        found.append(_no_description(path, description))
         return found
     if not content_type:
         found.append(
@@ -427,6 +391,22 @@ def check_description(dist: Distribution) -> list[Finding]:
             for w in warnings
         )
     return found
+
+
+def _no_description(path: str, description: str | None) -> Finding:
+    """A missing long description, or setuptools' placeholder for one."""
+    placeholder = bool(description and description.strip())
+    return Finding(
+        code="description-placeholder" if placeholder else "missing-description",
+        severity=Severity.WARNING,
+        path=path,
+        field="description",
+        message="the long description is setuptools' placeholder 'UNKNOWN'"
+        if placeholder
+        else "no long description: the project page will be empty",
+        hint='Set `readme = "README.md"` in [project] of pyproject.toml'
+        + (" (or long_description= in setup.py)." if placeholder else "."),
+    )
 
 
 def _description_error(path: str, code: str, message: str, hint: str) -> Finding:

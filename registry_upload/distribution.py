@@ -24,7 +24,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -310,6 +310,23 @@ def unreadable_error(path: str, exc: OSError) -> UnsupportedDistributionError:
         code, reason = "unreadable", f"cannot be read: {exc.strerror or exc}"
         hint = "Check that the file still exists and is readable."
     error = _refuse(UnsupportedDistributionError, path, code, f"{path}: {reason}", hint)
+    assert isinstance(error, UnsupportedDistributionError)
+    return error
+
+
+def no_distributions_error(paths: object) -> UnsupportedDistributionError:
+    """The error for paths that hold no distribution at all (an empty dist/ directory)."""
+    if isinstance(paths, str | os.PathLike) or not isinstance(paths, Iterable):
+        shown = str(paths)
+    else:
+        shown = ", ".join(map(str, paths))
+    error = _refuse(
+        UnsupportedDistributionError,
+        shown,
+        "no-distributions",
+        f"no distributions in {shown}",
+        "Build first (python -m build), or pass the dist/ directory the build wrote to.",
+    )
     assert isinstance(error, UnsupportedDistributionError)
     return error
 

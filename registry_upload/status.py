@@ -25,9 +25,8 @@ from urllib.parse import urlsplit
 from ._hashing import hash_file
 from ._index import IndexLookup, lookup_project_files
 from ._paths import collect
-from .distribution import Distribution, unreadable_error
-from .errors import TransportError, UnsupportedDistributionError
-from .results import Finding, Severity
+from .distribution import Distribution, no_distributions_error, unreadable_error
+from .errors import TransportError
 from .transport import Transport, TransportOptions
 
 __all__ = [
@@ -197,17 +196,7 @@ def status(
 def _open(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Distribution]:
     found = collect(paths).paths
     if not found:
-        shown = paths if isinstance(paths, str | os.PathLike) else ", ".join(map(str, paths))
-        message = f"no distributions in {shown}"
-        hint = "Pass the dist/ directory (or the files) of the release."
-        finding = Finding(
-            code="no-distributions",
-            severity=Severity.ERROR,
-            path=str(shown),
-            message=message,
-            hint=hint,
-        )
-        raise UnsupportedDistributionError(message, problems=[finding], hint=hint)
+        raise no_distributions_error(paths)
     return [Distribution.open(p, attestations=False) for p in found]
 
 

@@ -25,8 +25,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ._archives import top_directory
 from .distribution import Distribution
+from .inspect import top_directory
 from .registries._pypi import METADATA_VERSIONS, valid_platform_tag
 
 __all__ = ["DETECTORS", "FILE_SIZE_WARNING", "Detector", "Hit"]

@@ -9,7 +9,7 @@ PyPI, normalised filenames, platform tags, Metadata-Versions, direct
 references, classifiers ...).  :func:`judge` is the one place a file meets a
 registry's rules: ``check()`` reports what it says and the upload preflight
 (:func:`refuse`) refuses on it, so both give the same verdict.  Every step is
-bounded: archives by member count and unpacked size (see ``_archives``), the
+bounded: archives by member count and unpacked size (see ``registry_upload.inspect``), the
 description by size, nesting depth and a render deadline.
 """
 

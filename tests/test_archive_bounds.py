@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from registry_upload import Distribution, InvalidDistributionError, check
-from registry_upload._archives import EXTENSION_HEADER_LIMIT, LinkTree
+from registry_upload.inspect import EXTENSION_HEADER_LIMIT, LinkTree
 from registry_upload.testing import core_metadata
 
 

@@ -540,3 +540,27 @@ def test_every_field_uses_warehouses_form_key(tmp_path: Path) -> None:
         "filetype",
         "pyversion",
     }
+
+
+def _safe_name_reference(name: str) -> str:
+    """The character-by-character definition the regex replaces."""
+    out: list[str] = []
+    for ch in name:
+        if ch.isascii() and (ch.isalnum() or ch == "."):
+            out.append(ch)
+        elif not out or out[-1] != "-":
+            out.append("-")
+    return "".join(out)
+
+
+def test_the_form_name_matches_its_definition() -> None:
+    import random
+
+    from registry_upload.distribution import _safe_name
+
+    rng = random.Random(13)
+    alphabet = "aZ09.-_ \t+é\u0661\u00b2!/"
+    names = ["", "-", "a", "A-b", "a--b", "-a-", "a_-b", "Demo.Project", "naïve_pkg", "x\u0661"]
+    names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(2000)]
+    for name in names:
+        assert _safe_name(name) == _safe_name_reference(name), name

@@ -103,9 +103,9 @@ UPLOAD_RULES = (
         "wheel-filename-not-normalized",
         f"{_LEGACY} file_upload (PEP 427 / PEP 503: enforcement of project name "
         "normalization, since October 2025)",
-        f"{_REBUILD} (setuptools >= 75.8, wheel >= 0.45, or any PEP 517 backend of 2025 write "
-        "normalised names). Renaming the file is not enough: PyPI then looks for "
-        "<normalised name>-<version>.dist-info/RECORD inside it.",
+        f"{_REBUILD} (current setuptools, hatchling, flit-core, pdm-backend, poetry-core and "
+        "maturin write normalised names). Renaming the file is not enough: PyPI then looks "
+        "for <normalised name>-<version>.dist-info/RECORD inside it.",
     ),
     UploadRule(
         "sdist-filename-not-normalized",

@@ -227,14 +227,24 @@ def refusals(dists: Iterable[Distribution], profile: Profile) -> list[Finding]:
     ]
 
 
-def refuse(dists: Iterable[Distribution], profile: Profile) -> None:
+def refuse(
+    dists: Iterable[Distribution],
+    profile: Profile,
+    *,
+    index_lookup: Callable[[str], IndexLookup] | None = None,
+) -> None:
     """The upload preflight: raise DistributionError if the registry would refuse a file.
 
-    Nothing has been sent when it raises; the error's ``problems`` are the
-    refusals, each naming its file in ``path``.  The message is one summary
-    line; DistributionError lists the problems under it.
+    ``index_lookup(project)`` (see :func:`sdist_conflicts`), when given, also
+    finds sdists whose release already has one on the index.  Nothing has
+    been sent when it raises; the error's ``problems`` are the refusals, each
+    naming its file in ``path``.  The message is one summary line;
+    DistributionError lists the problems under it.
     """
+    dists = list(dists)
     refused = refusals(dists, profile)
+    if index_lookup is not None:
+        refused.extend(sdist_conflicts(dists, index_lookup, profile))
     if not refused:
         return
     files = sorted({finding.path for finding in refused})

@@ -382,6 +382,10 @@ def test_second_sdist_of_a_release_is_found_on_the_index(tmp_path: Path) -> None
         found = checks.sdist_conflicts([new, other], lookup, PYPI)
         assert checks.sdist_conflicts([new], lookup, PYPISERVER) == []
         index_reads = registry.requests[before:]
+        checks.refuse([other], PYPI, index_lookup=lookup)  # another release: nothing refused
+        with pytest.raises(DistributionError) as raised:
+            checks.refuse([new, other], PYPI, index_lookup=lookup)
+    assert [p.code for p in raised.value.problems] == ["sdist-already-in-release"]
     (finding,) = found
     assert finding.code == "sdist-already-in-release" and finding.path == str(new.path)
     assert "Demo-1.0.tar.gz" in finding.message and finding.severity is Severity.ERROR

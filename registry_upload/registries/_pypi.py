@@ -7,6 +7,7 @@ credentials and rights.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import SplitResult
 
@@ -72,23 +73,26 @@ _PLATFORMS = frozenset(
 )
 _LINUX_ARCHES = frozenset({"x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64"})
 _MACOS_ARCHES = "ppc|ppc64|i386|x86_64|arm64|intel|fat|fat3|fat64|universal|universal2"
-_PLATFORM_PATTERNS = tuple(
-    re.compile(p)
-    for p in (
-        rf"macosx_10_\d+_(?:{_MACOS_ARCHES})",
-        rf"macosx_(?:11|12|13|14|15|26)_0_(?:{_MACOS_ARCHES})",
-        r"manylinux_\d+_\d+_(?:{})".format("|".join(_LINUX_ARCHES | {"ppc64"})),
-        r"musllinux_\d+_\d+_(?:{})".format("|".join(_LINUX_ARCHES)),
-        r"ios_\d+_\d+_(?:arm64|x86_64)_(?:iphoneos|iphonesimulator)",
-        r"android_\d+_(?:armeabi_v7a|arm64_v8a|x86|x86_64)",
-        r"pyemscripten_\d+_\d+_wasm32",
-    )
+_PLATFORM_PATTERNS = (
+    rf"macosx_10_\d+_(?:{_MACOS_ARCHES})",
+    rf"macosx_(?:11|12|13|14|15|26)_0_(?:{_MACOS_ARCHES})",
+    r"manylinux_\d+_\d+_(?:{})".format("|".join(sorted(_LINUX_ARCHES | {"ppc64"}))),
+    r"musllinux_\d+_\d+_(?:{})".format("|".join(sorted(_LINUX_ARCHES))),
+    r"ios_\d+_\d+_(?:arm64|x86_64)_(?:iphoneos|iphonesimulator)",
+    r"android_\d+_(?:armeabi_v7a|arm64_v8a|x86|x86_64)",
+    r"pyemscripten_\d+_\d+_wasm32",
 )
+
+
+@functools.cache
+def _platform_re() -> re.Pattern[str]:
+    """The patterns, compiled on first use (every upload imports this module)."""
+    return re.compile("|".join(f"(?:{p})" for p in _PLATFORM_PATTERNS))
 
 
 def valid_platform_tag(platform: str) -> bool:
     """Whether PyPI accepts a wheel's platform tag (``linux_x86_64``, ``pyodide_*``: no)."""
-    return platform in _PLATFORMS or any(p.fullmatch(platform) for p in _PLATFORM_PATTERNS)
+    return platform in _PLATFORMS or _platform_re().fullmatch(platform) is not None
 
 
 _LEGACY = "warehouse forklift/legacy.py"

@@ -34,6 +34,10 @@ from .inspect import (
     no_distributions_error,
     unreadable_error,
 )
+from .inspect._attestations import (  # noqa: F401 - attest.py (main) imports these two from here
+    attestations_in as _attestations_in,
+    read_attestation as _read_attestation,
+)
 from .inspect._metadata import version_at_least
 from .results import Finding
 

@@ -27,7 +27,12 @@ from packaging.metadata import RawMetadata
 
 from ..errors import InvalidMetadataError, UnsupportedDistributionError
 from ..results import Finding
-from ._attestations import ATTESTATION_SIZE_LIMIT, read_attestations
+from ._attestations import (
+    ATTESTATION_SIZE_LIMIT,
+    attestations_in,
+    read_attestation,
+    read_attestations,
+)
 from ._common import (
     BOMB_MIN_SIZE,
     BOMB_RATIO,
@@ -68,8 +73,10 @@ __all__ = [
     "FileType",
     "Inspected",
     "LinkTree",
+    "attestations_in",
     "inspect_file",
     "no_distributions_error",
+    "read_attestation",
     "top_directory",
     "unreadable_error",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import InvalidDistributionError
 from ._read import refuse
 
-__all__ = ["ATTESTATION_SIZE_LIMIT", "read_attestations"]
+__all__ = ["ATTESTATION_SIZE_LIMIT", "attestations_in", "read_attestation", "read_attestations"]
 
 #: A PEP 740 attestation (a Sigstore bundle: certificate, transparency-log entry,
 #: DSSE envelope) is a few KiB; anything over 1 MiB is not one, and is refused
@@ -23,11 +23,11 @@ ATTESTATION_SIZE_LIMIT = 1 << 20
 def read_attestations(p: Path) -> tuple[Any, ...]:
     """PEP 740 attestations from ``<file>.*.attestation`` beside the file."""
     prefix = p.name + "."
-    found = sorted(p.parent / n for n in _attestations_in(str(p.parent)) if n.startswith(prefix))
-    return tuple(_read_attestation(p, att) for att in found)
+    found = sorted(p.parent / n for n in attestations_in(str(p.parent)) if n.startswith(prefix))
+    return tuple(read_attestation(p, att) for att in found)
 
 
-def _read_attestation(p: Path, att: Path) -> Any:
+def read_attestation(p: Path, att: Path) -> Any:
     """One attestation: a regular file, at most ATTESTATION_SIZE_LIMIT, a JSON object."""
     try:
         data = _read_capped_regular_file(att, ATTESTATION_SIZE_LIMIT)
@@ -61,7 +61,7 @@ def _read_capped_regular_file(path: Path, limit: int) -> bytes:
     return data
 
 
-def _attestations_in(directory: str) -> tuple[str, ...]:
+def attestations_in(directory: str) -> tuple[str, ...]:
     """Attestation files in a directory, listed once per directory state."""
     try:
         mtime = os.stat(directory).st_mtime_ns

@@ -34,10 +34,7 @@ from .inspect import (
     no_distributions_error,
     unreadable_error,
 )
-from .inspect._attestations import (  # noqa: F401 - attest.py (main) imports these two from here
-    attestations_in as _attestations_in,
-    read_attestation as _read_attestation,
-)
+from .inspect._attestations import attestations_in, read_attestation
 from .inspect._metadata import version_at_least
 from .results import Finding
 
@@ -53,6 +50,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# attest.py imports these two from here; it can import them from registry_upload.inspect.
+_attestations_in = attestations_in
+_read_attestation = read_attestation
 
 # RawMetadata keys sent under another form-field name.
 _FORM_NAME = {

@@ -26,9 +26,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ._attempt import AttemptOptions, FileUpload
+from ._index import IndexLookup, lookup_project_files
 from ._pool import Pool, PoolRun
 from ._session import Session, SessionOptions
 from ._verify import VerifyOutcome, VerifyStatus, verify_listed
+from .checks import refuse
 from .credentials import (
     RUN_WIDE_PROVIDERS,
     CredentialChain,
@@ -41,14 +43,13 @@ from .credentials import (
 from .distribution import Distribution
 from .errors import (
     ConfigurationError,
-    DistributionError,
     FileExistsOnRegistryError,
     RegistryUploadError,
     TransportError,
 )
 from .options import PublishOptions
 from .repository import Repository
-from .results import FileResult, FileStatus, ProgressEvent, Severity, UploadReport
+from .results import FileResult, FileStatus, ProgressEvent, UploadReport
 from .transport import Transport
 
 if TYPE_CHECKING:
@@ -63,7 +64,6 @@ __all__ = [
     "RegistryDestination",
     "StaticIndexDestination",
     "file_result",
-    "refuse_for_registry",
 ]
 
 logger = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ class RegistryDestination:
         """Files this registry would refuse stop the run; credentials are resolved now,
         and so are the PEP 740 attestations it takes (signed now where they can be)."""
         self._check_open()
-        refuse_for_registry(dists, self.session.profile)
+        refuse(dists, self.session.profile, index_lookup=self._lookup)
         creds = self.session.credentials()
         self._ready = self._with_attestations(dists, creds)
 
@@ -312,6 +312,13 @@ class RegistryDestination:
         return self._report(results, time.monotonic() - started, interrupted)
 
     # -- helpers -------------------------------------------------------------------
+
+    def _lookup(self, project: str) -> IndexLookup:
+        """The project's page on this registry's index (read by the preflight's
+        one-sdist-per-release rule, for registries that have it)."""
+        index = self.session.index_url()
+        authorization = self.session.index_authorization(index)
+        return lookup_project_files(self.transport, index, project, authorization=authorization)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -406,26 +413,6 @@ def _with_outcome(result: FileResult, outcome: VerifyOutcome) -> FileResult:
         result, status=FileStatus.FAILED, verified=False, reason=outcome.reason,
         error=outcome.error,
     )  # fmt: skip
-
-
-def refuse_for_registry(dists: Sequence[Distribution], profile: Profile) -> None:
-    """Warnings this registry would answer with a refusal stop the batch before it starts."""
-    refused = [
-        replace(finding, severity=Severity.ERROR)
-        for dist in dists
-        for finding in dist.findings
-        if finding.code in profile.refuses
-    ]
-    if not refused:
-        return
-    files = sorted({finding.path for finding in refused})
-    raise DistributionError(
-        f"{profile.title} would refuse {len(files)} file(s); nothing was sent",
-        problems=refused,
-        hint=refused[0].hint
-        or f"Rebuild with a current build backend before uploading to {profile.title}.",
-        path=files[0] if len(files) == 1 else None,
-    )
 
 
 def credential_source(

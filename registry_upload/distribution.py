@@ -34,7 +34,6 @@ from .inspect import (
     no_distributions_error,
     unreadable_error,
 )
-from .inspect._attestations import attestations_in, read_attestation
 from .inspect._metadata import version_at_least
 from .results import Finding
 
@@ -50,10 +49,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# attest.py imports these two from here; it can import them from registry_upload.inspect.
-_attestations_in = attestations_in
-_read_attestation = read_attestation
 
 # RawMetadata keys sent under another form-field name.
 _FORM_NAME = {

@@ -498,14 +498,10 @@ def _stage_metadata(dist: Distribution, project: Dir, staging: Staging) -> str |
 
 
 def core_metadata(dist: Distribution) -> bytes:
-    """The wheel's ``METADATA`` bytes as the inspector read them, for PEP 658.
-
-    Uses ``Distribution.core_metadata`` where the inspector keeps the bytes it
-    validated; until then they are read from the wheel, with the same bounds."""
-    kept = getattr(dist, "core_metadata", None)
-    if isinstance(kept, bytes):
-        return kept
-    return wheel_metadata(dist.path)
+    """The wheel's ``METADATA`` bytes as the inspector read and validated them, for
+    PEP 658 (read from the wheel, with the same bounds, only for a Distribution
+    built without them)."""
+    return dist.core_metadata or wheel_metadata(dist.path)
 
 
 # -- pages -------------------------------------------------------------------------

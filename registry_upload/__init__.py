@@ -96,6 +96,10 @@ if TYPE_CHECKING:
     from .retry import (
         RetryPolicy as RetryPolicy,
     )
+    from .status import (
+        IndexState as IndexState,
+        StatusReport as StatusReport,
+    )
     from .transport import (
         TransportOptions as TransportOptions,
     )
@@ -184,6 +188,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UploadReport",
     ),
     "retry": ("RetryPolicy",),
+    # ``status()`` itself stays in registry_upload.status: the name is the module's.
+    "status": ("IndexState", "StatusReport"),
     "transport": ("TransportOptions",),
     "uploader": (
         "Uploader",

@@ -340,13 +340,13 @@ def _verify_all(
 
 def attestations_beside(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """The attestations beside a distribution (``<file>.*.attestation``), by file path."""
-    from .distribution import _attestations_in, _read_attestation
+    from .inspect import attestations_in, read_attestation
 
     p = os.fspath(path)
     directory, name = os.path.split(p)
-    found = sorted(n for n in _attestations_in(directory or ".") if n.startswith(name + "."))
+    found = sorted(n for n in attestations_in(directory or ".") if n.startswith(name + "."))
     return {
-        os.path.join(directory, n): _read_attestation(Path(p), Path(directory, n)) for n in found
+        os.path.join(directory, n): read_attestation(Path(p), Path(directory, n)) for n in found
     }
 
 

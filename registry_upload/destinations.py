@@ -26,8 +26,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ._attempt import AttemptOptions, FileUpload
+from ._index import IndexLookup, lookup_project_files
 from ._pool import Pool, PoolRun
 from ._session import Session, SessionOptions
+from ._verify import VerifyOutcome, VerifyStatus, verify_listed
+from .checks import refuse
 from .credentials import (
     RUN_WIDE_PROVIDERS,
     CredentialChain,
@@ -40,18 +43,16 @@ from .credentials import (
 from .distribution import Distribution
 from .errors import (
     ConfigurationError,
-    DistributionError,
     FileExistsOnRegistryError,
     RegistryUploadError,
     TransportError,
 )
 from .options import PublishOptions
 from .repository import Repository
-from .results import FileResult, FileStatus, ProgressEvent, Severity, UploadReport
+from .results import FileResult, FileStatus, ProgressEvent, UploadReport
 from .transport import Transport
 
 if TYPE_CHECKING:
-    from ._verify import VerifyOutcome
     from .registries import Profile
     from .static_index import PublishResult, StaticIndex
 
@@ -63,7 +64,6 @@ __all__ = [
     "RegistryDestination",
     "StaticIndexDestination",
     "file_result",
-    "refuse_for_registry",
 ]
 
 logger = logging.getLogger(__name__)
@@ -246,30 +246,39 @@ class RegistryDestination:
         """Files this registry would refuse stop the run; credentials are resolved now,
         and so are the PEP 740 attestations it takes (signed now where they can be)."""
         self._check_open()
-        refuse_for_registry(dists, self.session.profile)
+        refuse(dists, self.session.profile, index_lookup=self._lookup)
         creds = self.session.credentials()
         self._ready = self._with_attestations(dists, creds)
 
     def _with_attestations(
         self, dists: Sequence[Distribution], creds: Credentials | None
     ) -> dict[int, Distribution]:
-        """Each file as this registry gets it: PyPI and TestPyPI take attestations on a
-        trusted-publishing upload (made now for files without one, all pre-checked as
-        warehouse will); every other registry gets none, with a note."""
+        """Each file as this registry gets it.
+
+        PyPI and TestPyPI take PEP 740 attestations on a trusted-publishing upload
+        only: then files without one are signed now and every attestation is
+        pre-checked as warehouse will.  A registry known not to take them (PyPI
+        with an API token, GitLab, devpi...) gets none, with a note.  An
+        unrecognised registry gets what was found beside the files, as twine and
+        uv send it.
+        """
         self.notes = []
-        if self.profile.id in ("pypi", "testpypi") and _trusted_publishing(creds):
+        registry = self.profile.id
+        if registry in ("pypi", "testpypi") and _trusted_publishing(creds):
             from .attest import prepare_for_upload
 
             prepared = prepare_for_upload(dists, transport=self.transport)
             self.notes = [("", note) for note in prepared.notes]
             return {id(d): p for d, p in zip(dists, prepared.dists, strict=True)}
         carried = [d for d in dists if d.attestations]
-        if carried:
-            self.notes = [
-                (str(d.path), f"attestations left out: {self.name} does not take them "
-                 "(PyPI and TestPyPI do, on a trusted-publishing upload)")
-                for d in carried
-            ]  # fmt: skip
+        if registry == "unknown" or not carried:
+            return {}
+        pypi = registry in ("pypi", "testpypi")
+        why = "but on a trusted-publishing upload" if pypi else "(PyPI and TestPyPI do)"
+        self.notes = [
+            (str(d.path), f"attestations left out: {self.profile.title} does not take them {why}")
+            for d in carried
+        ]
         return {id(d): replace(d, attestations=()) for d in carried}
 
     def send(self, dists: Sequence[Distribution]) -> UploadReport:
@@ -303,6 +312,13 @@ class RegistryDestination:
         return self._report(results, time.monotonic() - started, interrupted)
 
     # -- helpers -------------------------------------------------------------------
+
+    def _lookup(self, project: str) -> IndexLookup:
+        """The project's page on this registry's index (read by the preflight's
+        one-sdist-per-release rule, for registries that have it)."""
+        index = self.session.index_url()
+        authorization = self.session.index_authorization(index)
+        return lookup_project_files(self.transport, index, project, authorization=authorization)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -346,8 +362,6 @@ class RegistryDestination:
         self, dists: Sequence[Distribution], results: list[FileResult]
     ) -> tuple[list[FileResult], bool]:
         """Read the index until each uploaded file is listed; one bounded wait for all."""
-        from ._verify import verify_listed
-
         policy = self.options.verification()
         since = policy.clock()
         index_url = self.session.index_url()
@@ -391,8 +405,6 @@ def _wants_verify(result: FileResult) -> bool:
 
 
 def _with_outcome(result: FileResult, outcome: VerifyOutcome) -> FileResult:
-    from ._verify import VerifyStatus
-
     if outcome.status is VerifyStatus.VERIFIED:
         return replace(result, verified=True, sha256=outcome.sha256)
     if outcome.status is VerifyStatus.LISTED:
@@ -401,26 +413,6 @@ def _with_outcome(result: FileResult, outcome: VerifyOutcome) -> FileResult:
         result, status=FileStatus.FAILED, verified=False, reason=outcome.reason,
         error=outcome.error,
     )  # fmt: skip
-
-
-def refuse_for_registry(dists: Sequence[Distribution], profile: Profile) -> None:
-    """Warnings this registry would answer with a refusal stop the batch before it starts."""
-    refused = [
-        replace(finding, severity=Severity.ERROR)
-        for dist in dists
-        for finding in dist.findings
-        if finding.code in profile.refuses
-    ]
-    if not refused:
-        return
-    files = sorted({finding.path for finding in refused})
-    raise DistributionError(
-        f"{profile.title} would refuse {len(files)} file(s); nothing was sent",
-        problems=refused,
-        hint=refused[0].hint
-        or f"Rebuild with a current build backend before uploading to {profile.title}.",
-        path=files[0] if len(files) == 1 else None,
-    )
 
 
 def credential_source(
@@ -484,7 +476,8 @@ class StaticIndexDestination:
         pass
 
     def preflight(self, dists: Sequence[Distribution]) -> None:
-        self.index.preflight()
+        """The index must be writable, with room for the batch (probed by writing)."""
+        self.index.preflight(dists)
 
     def send(self, dists: Sequence[Distribution]) -> UploadReport:
         started = time.monotonic()

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from ._verify import VerifyPolicy
 from .errors import ConfigurationError
 from .retry import RetryPolicy
 from .transport import MAX_WAIT_SECONDS, TransportOptions
 
 if TYPE_CHECKING:
-    from ._verify import VerifyPolicy
     from .publish import DestinationReport
     from .results import ProgressEvent
 
@@ -134,8 +134,6 @@ class PublishOptions:
 
     def verification(self) -> VerifyPolicy:
         """How long and how often ``verify`` polls the index."""
-        from ._verify import VerifyPolicy
-
         return self.verify_policy or VerifyPolicy(timeout=float(self.verify_timeout))
 
 

@@ -49,9 +49,12 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ._destination import is_static_destination
+from ._plan import PathInput, open_distributions
+from ._target import ResolvedTarget, resolve_target
 from ._verify import VerifyPolicy
 from .credentials import Credentials, is_run_wide
 from .destinations import (
@@ -77,8 +80,6 @@ from .results import FileResult, FileStatus, UploadReport
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._plan import PathInput
-    from ._target import ResolvedTarget
     from .options import OptionArgs
 
 __all__ = [
@@ -415,8 +416,6 @@ class Publisher:
         that cannot work); per-file failures are in the report.  Ctrl-C raises
         :class:`PublishInterrupted` with the partial report.
         """
-        from ._plan import open_distributions
-
         started = time.monotonic()
         dists, notes = open_distributions(paths, attestations=self.options.attestations)
         if self._preflighted != [id(d) for d in dists]:  # once per run, also when called first
@@ -467,8 +466,6 @@ class Publisher:
 
 
 def _with(report: UploadReport, **changes: Any) -> UploadReport:
-    from dataclasses import replace
-
     return replace(report, **changes)
 
 
@@ -487,9 +484,6 @@ def open_destinations(
     A destination given twice, a ``credentials`` mapping key that names no
     destination, or one :class:`Credentials` for several registries is an error.
     """
-    from ._destination import is_static_destination
-    from ._target import resolve_target
-
     index_urls = index_urls or {}
     targets = {
         name: resolve_target(name, index_url=index_urls.get(name))

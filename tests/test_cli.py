@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,18 +16,7 @@ from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, mak
 from registry_upload.uploader import ProgressEvent
 
 from .conftest import CANARY, assert_no_canary
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "REGISTRY_UPLOAD_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "registry_upload", *args],
-        capture_output=True,
-        text=True,
-        env={**base, "HOME": "/nonexistent", **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+from .support import cli as run
 
 
 @pytest.fixture

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
 import pytest
 
-from registry_upload import (
-    Credentials,
-    RetryPolicy,
-)
-
-from .conftest import CANARY
 from .support import cli, dist_folder
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,6 @@ Every case runs real uploads to loopback FakeRegistry servers and reads the
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from registry_upload.publish import Publisher, publish
 from registry_upload.testing import FakeRegistry, make_sdist, make_wheel
 
 from .conftest import assert_no_canary
+from .support import cli, passwords_seen
 
 INTERNAL = "CANARY-internal-5b1e0c-do-not-leak"
 PUBLIC = "CANARY-public-9d2f7a-do-not-leak"
@@ -29,16 +27,6 @@ READER = "CANARY-reader-3c8e11-do-not-leak"
 @pytest.fixture
 def dists(tmp_path: Path) -> list[Path]:
     return [make_wheel(tmp_path, "perdest", "1.0"), make_sdist(tmp_path, "perdest", "1.0")]
-
-
-def secrets_seen(registry: FakeRegistry) -> set[str]:
-    """Every password the registry received, decoded from Basic authorization."""
-    seen = set()
-    for request in registry.requests:
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Basic "):
-            seen.add(base64.b64decode(header[6:]).decode().partition(":")[2])
-    return seen
 
 
 def pypirc(tmp_path: Path, internal: FakeRegistry, public: FakeRegistry) -> Path:
@@ -58,8 +46,8 @@ def test_each_registry_receives_only_its_own_pypirc_secret(
         config = pypirc(tmp_path, internal, public)
         report = publish(dists, ["internal", "public"], pypirc=config)
         assert report.ok, report
-        assert secrets_seen(internal) == {INTERNAL}
-        assert secrets_seen(public) == {PUBLIC}
+        assert passwords_seen(internal) == {INTERNAL}
+        assert passwords_seen(public) == {PUBLIC}
         assert len(internal.stored) == len(public.stored) == 2
         sources = [d.report.credential_source for d in report]
         assert sources == ["pypirc:internal", "pypirc:public"]
@@ -103,7 +91,7 @@ def test_a_credentials_mapping_matches_destinations_however_written(dists: list[
             b.url: Credentials.of("u", PUBLIC),
         }
         assert publish(dists, [a.url, b.url], credentials=mapping).ok
-        assert secrets_seen(a) == {INTERNAL} and secrets_seen(b) == {PUBLIC}
+        assert passwords_seen(a) == {INTERNAL} and passwords_seen(b) == {PUBLIC}
         with pytest.raises(ConfigurationError, match="not a registry destination"):
             Publisher([a.url], credentials={"https://elsewhere.invalid/": Credentials.of("u", "x")})
 
@@ -133,22 +121,6 @@ def test_index_credentials_serve_index_reads_only_never_the_upload(dists: list[P
         assert sum(r.method == "POST" for r in registry.requests) == 2
 
 
-def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TWINE_", "REGISTRY_UPLOAD_", "UV_PUBLISH_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "registry_upload", *args],
-        capture_output=True,
-        text=True,
-        env={**base, "HOME": "/nonexistent", **env},
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-
-
 def test_cli_p_with_two_registries_stops_before_anything_is_sent(
     tmp_path: Path, dists: list[Path]
 ) -> None:
@@ -156,23 +128,23 @@ def test_cli_p_with_two_registries_stops_before_anything_is_sent(
     token to both registries."""
     with FakeRegistry() as internal, FakeRegistry() as public:
         config = pypirc(tmp_path, internal, public)
-        out = _cli("upload", *map(str, dists), "--config-file", str(config), "-r", "internal",
-                   "--repository-url", public.url, "-p", PUBLIC, env={})  # fmt: skip
+        out = cli("upload", *map(str, dists), "--config-file", str(config), "-r", "internal",
+                   "--repository-url", public.url, "-p", PUBLIC)  # fmt: skip
         assert out.returncode == 2, out.stdout + out.stderr
         assert "nothing was sent" in out.stderr and "internal: pypirc:internal" in out.stderr
         assert internal.requests == [] and public.requests == []
         assert_no_canary(out.stdout, out.stderr, canaries=(PUBLIC, INTERNAL))
         # the README's "-r testpypi -r pypi" with TWINE_PASSWORD: refused the same way
         env = {"TWINE_PASSWORD": PUBLIC}
-        out = _cli("upload", *map(str, dists), "--config-file", str(config), "-r", "internal",
+        out = cli("upload", *map(str, dists), "--config-file", str(config), "-r", "internal",
                    "-r", "public", env=env)  # fmt: skip
         assert out.returncode == 2 and "env:TWINE_PASSWORD" in out.stderr
         assert internal.requests == [] and public.requests == []
         # each with its own section: each gets its own secret, one printer for both
-        out = _cli("upload", *map(str, dists), "--config-file", str(config), "-r", "internal",
-                   "-r", "public", "-v", env={})  # fmt: skip
+        out = cli("upload", *map(str, dists), "--config-file", str(config), "-r", "internal",
+                   "-r", "public", "-v")  # fmt: skip
         assert out.returncode == 0, out.stdout + out.stderr
-        assert secrets_seen(internal) == {INTERNAL} and secrets_seen(public) == {PUBLIC}
+        assert passwords_seen(internal) == {INTERNAL} and passwords_seen(public) == {PUBLIC}
         assert "credentials: pypirc:internal" in out.stdout
         assert "2 of 2 destination(s) ok" in out.stdout
         assert_no_canary(out.stdout, out.stderr, canaries=(PUBLIC, INTERNAL))

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from registry_upload import (
-    Credentials,
-    RetryPolicy,
-)
 from registry_upload.credentials import CredentialChain
-
-from .conftest import CANARY
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
 
 
 def test_a_deferred_provider_is_built_once_when_threads_resolve_together(

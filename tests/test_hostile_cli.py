@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
 
 from registry_upload import (
-    Credentials,
     FileStatus,
     RetryPolicy,
     upload,
@@ -17,11 +15,7 @@ from registry_upload import (
 from registry_upload.testing import hostile
 
 from .conftest import CANARY, assert_no_canary
-from .support import cli, many_wheels
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .support import CREDS, cli, many_wheels
 
 
 def test_an_unreachable_registry_fails_the_batch_fast(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import _thread
-import base64
 import json
 import signal
 import subprocess
@@ -15,20 +14,14 @@ from pathlib import Path
 import pytest
 
 from registry_upload import (
-    Credentials,
     FileStatus,
-    RetryPolicy,
     Uploader,
     UploadInterrupted,
 )
 from registry_upload.testing import FakeRegistry, make_wheel
 
 from .conftest import CANARY, assert_no_canary
-from .support import cli_env, many_wheels, upload_threads
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .support import CREDS, cli_env, many_wheels, upload_threads
 
 
 def test_ctrl_c_returns_a_partial_report_and_leaves_no_thread(tmp_path: Path) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from pathlib import Path
 
 import pytest
 
 from registry_upload import (
-    Credentials,
+    ConfigurationError,
     FileResult,
     FileStatus,
-    RetryPolicy,
+    Uploader,
     UploadError,
     UploadFailedError,
     upload,
@@ -20,11 +19,7 @@ from registry_upload import (
 from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 
 from .conftest import CANARY
-from .support import auth_headers
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .support import BASIC, CREDS, auth_headers
 
 
 @pytest.mark.parametrize("bad", [("alice", "pw"), {"username": "alice", "password": "pw"}, "pw"])
@@ -100,3 +95,43 @@ def test_file_results_for_files_not_started_are_typed() -> None:
         registry="unknown",
     )
     assert not result.ok and not FileStatus.INTERRUPTED.ok and FileStatus.SKIPPED.ok
+
+
+def test_no_files_is_an_error_in_the_library_too(tmp_path: Path) -> None:
+    """A CI script must not go green having uploaded nothing."""
+    empty = tmp_path / "dist"
+    empty.mkdir()
+    with FakeRegistry() as registry:
+        with pytest.raises(ConfigurationError, match="no distribution files"):
+            upload(empty, registry.url, credentials=CREDS, raise_on_failure=True)
+        assert registry.requests == []
+
+
+def test_an_uploader_used_after_close_raises(wheel: Path) -> None:
+    with FakeRegistry() as registry:
+        uploader = Uploader(registry.url, credentials=CREDS)
+        assert uploader.upload(wheel).ok
+        uploader.close()
+        with pytest.raises(ConfigurationError, match="closed"):
+            uploader.upload(wheel)
+        assert sum(registry.upload_count.values()) == 1
+
+
+def test_options_are_one_frozen_value_for_every_entry_point(wheel: Path) -> None:
+    from dataclasses import FrozenInstanceError
+
+    from registry_upload import PublishOptions
+    from registry_upload.publish import publish
+
+    options = PublishOptions(skip_existing=True, jobs=2)
+    with pytest.raises(FrozenInstanceError):
+        options.jobs = 3  # type: ignore[misc]
+    with pytest.raises(ConfigurationError, match="jobs"):
+        PublishOptions(jobs=0)
+    with pytest.raises(TypeError, match="unknown option"):
+        PublishOptions.of(None, jobz=2)
+    with FakeRegistry() as registry:
+        assert upload(wheel, registry.url, credentials=CREDS, options=options).ok
+        again = publish(wheel, [registry.url], credentials=CREDS, options=options)
+        assert again.ok and again.counts()["skipped"] == 1
+        assert sum(registry.upload_count.values()) == 1

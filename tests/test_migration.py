@@ -20,6 +20,7 @@ import pytest
 from registry_upload.testing import Action, FakeRegistry, make_sdist, make_wheel
 
 from .conftest import CANARY, assert_no_canary
+from .support import cli, passwords_seen
 
 
 @pytest.fixture
@@ -30,38 +31,10 @@ def dist_dir(tmp_path: Path) -> Path:
     return dist
 
 
-def cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TWINE_", "REGISTRY_UPLOAD_", "UV_", "REQUESTS_CA"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "registry_upload", *args],
-        capture_output=True,
-        text=True,
-        env={**base, "HOME": "/nonexistent", **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        cwd=cwd,
-    )
-
-
 def pypirc(tmp_path: Path, url: str) -> Path:
     path = tmp_path / "pypirc"
     path.write_text(f"[distutils]\nindex-servers = internal\n\n[internal]\nrepository = {url}\n")
     return path
-
-
-def passwords(registry: FakeRegistry) -> set[str]:
-    seen = set()
-    for request in registry.requests:
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Basic "):
-            seen.add(base64.b64decode(header[6:]).decode().partition(":")[2])
-    return seen
 
 
 # -- where the release goes ---------------------------------------------------------
@@ -76,7 +49,7 @@ def test_a_target_url_variable_is_honoured(dist_dir: Path, variable: str) -> Non
         env = {variable: registry.url, "TWINE_PASSWORD": CANARY}
         out = cli("upload", str(dist_dir), "-v", env=env)
         assert out.returncode == 0, out.stdout + out.stderr
-        assert len(registry.stored) == 2 and passwords(registry) == {CANARY}
+        assert len(registry.stored) == 2 and passwords_seen(registry) == {CANARY}
         assert f"target from env:{variable}" in out.stdout
         assert_no_canary(out.stdout, out.stderr)
 

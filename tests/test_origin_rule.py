@@ -10,9 +10,7 @@ import pytest
 
 from registry_upload import (
     ConfigurationError,
-    Credentials,
     InsecureTransportError,
-    RetryPolicy,
     Uploader,
     upload,
 )
@@ -20,11 +18,7 @@ from registry_upload.repository import Repository
 from registry_upload.testing import FakeRegistry
 
 from .conftest import CANARY, assert_no_canary
-from .support import auth_headers, cli
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .support import BASIC, CREDS, auth_headers, cli
 
 
 def test_index_on_another_origin_never_gets_the_credentials(wheel: Path) -> None:

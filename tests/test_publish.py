@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from registry_upload.static_index import StaticIndex
 from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 
 from .conftest import CANARY, assert_no_canary
+from .support import cli
 
 GOOD = Credentials.of("alice", CANARY, source="test")
 
@@ -397,18 +397,6 @@ def test_json_report_shape(
 
 
 # -- the CLI -----------------------------------------------------------------------------
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "REGISTRY_UPLOAD_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "registry_upload", *args],
-        capture_output=True,
-        text=True,
-        env={**base, "HOME": "/nonexistent", **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
 
 
 ENV = {"REGISTRY_UPLOAD_USERNAME": "alice", "REGISTRY_UPLOAD_PASSWORD": CANARY}

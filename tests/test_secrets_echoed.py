@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from registry_upload import (
-    Credentials,
     FileStatus,
     RetryPolicy,
     UploadError,
@@ -20,11 +18,7 @@ from registry_upload import (
 from registry_upload.testing import Action, FakeRegistry, Reply, hostile
 
 from .conftest import CANARY, assert_no_canary
-from .support import cli
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .support import BASIC, CREDS, cli
 
 
 @pytest.mark.parametrize("status", [400, 403, 500])

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 from pathlib import Path
 
 from registry_upload import (
-    Credentials,
     FileStatus,
-    RetryPolicy,
     upload,
 )
 from registry_upload.testing import FakeRegistry, hostile, make_wheel
 
-from .conftest import CANARY, assert_no_canary
-
-CREDS = Credentials.of("alice", CANARY, source="test")
-BASIC = base64.b64encode(f"alice:{CANARY}".encode()).decode()
-NO_WAIT = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+from .conftest import assert_no_canary
+from .support import CREDS, NO_WAIT
 
 
 def test_small_file_that_changed_size_sends_no_request(tmp_path: Path) -> None:

@@ -166,10 +166,13 @@ def check(args: argparse.Namespace) -> int:
     from ..errors import RegistryUploadError
 
     try:
+        registry, url = _check_target(args)
         report = run_check(
             _globbed(_patterns(args.files)),
             strict=args.strict,
             attestations=not args.no_attestations,
+            registry=registry,
+            repository_url=url,
         )
     except RegistryUploadError as exc:
         print_usage_error(exc)
@@ -190,6 +193,77 @@ def check(args: argparse.Namespace) -> int:
     if args.json:
         Printer.json(report.to_dict())
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _check_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """``check -r NAME``: a registry id as it is, a .pypirc name by its URL."""
+    from .._target import resolve_target
+    from ..registries import PROFILES
+
+    name = args.repository
+    if name is not None and name in {p.id for p in PROFILES} and name not in ("pypi", "testpypi"):
+        return name, None
+    if name is None and args.repository_url is None:
+        return None, None  # PyPI's rules
+    target = resolve_target(args.repository_url, repository=name, pypirc=args.config_file)
+    return None, target.repository.url
+
+
+# -- status ------------------------------------------------------------------------
+
+
+def status(args: argparse.Namespace) -> int:
+    """Each local file on the index (same bytes, other bytes, missing) and, for PyPI,
+    the days before the release closes."""
+    from .._target import resolve_target
+    from ..destinations import RegistryDestination
+    from ..errors import RegistryUploadError
+    from ..options import PublishOptions
+    from ..status import status as run_status
+
+    try:
+        target = resolve_target(
+            args.repository_url,
+            repository=args.repository,
+            pypirc=args.config_file,
+            index_url=args.index_url,
+        )
+        dest = RegistryDestination(
+            target.repository, PublishOptions(), pypirc=args.config_file, name=None
+        )
+        with dest.transport:
+            index = dest.session.index_url()
+            report = run_status(
+                _globbed(_patterns(args.files)),
+                index,
+                transport=dest.transport,
+                authorization=dest.session.index_authorization(index),
+            )
+    except RegistryUploadError as exc:
+        print_usage_error(exc)
+        return EXIT_USAGE
+    out = sys.stderr if args.json else sys.stdout
+    out.write(f"Index: {report.index_url}\n")
+    for item in report.files:
+        out.write(f"{item.state.value.upper():9} {item.filename}\n")
+    for release in report.releases:
+        out.write(f"{_window(release)}\n")
+    for problem in report.problems:
+        out.write(f"  note: {problem}\n")
+    if args.json:
+        Printer.json(report.to_dict())
+    return EXIT_OK if report.complete else EXIT_FAILED
+
+
+def _window(release: Any) -> str:
+    name = f"{release.project} {release.version}"
+    if release.problem:
+        return f"{name}: {release.problem}"
+    if release.closed:
+        return f"{name}: closed to new files since {release.closes:%Y-%m-%d}"
+    if release.days_left is None:
+        return f"{name}: no upload window known"
+    return f"{name}: {release.days_left} day(s) left to add files (until {release.closes:%Y-%m-%d})"
 
 
 # -- auth --------------------------------------------------------------------------
@@ -288,6 +362,7 @@ COMMANDS = {
     "check": check,
     "auth": auth,
     "attest": attest,
+    "status": status,
     "demo": demo,
     "register": register,
 }

@@ -120,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
     _upload(sub)
     _check(sub)
     _auth(sub)
+    _status(sub)
     from ._attest import add_attest_parser
 
     add_attest_parser(sub)
@@ -270,9 +271,37 @@ def _check(sub: Any) -> None:
     )
     chk.add_argument("files", nargs="*", help="files, directories or globs; default: dist/*")
     chk.add_argument("--strict", action="store_true", help="warnings fail the check")
+    target = chk.add_mutually_exclusive_group()
+    target.add_argument(
+        "-r",
+        "--repository",
+        metavar="NAME",
+        help="judge by this registry's rules: a .pypirc name or a registry id "
+        "(pypi, testpypi, gitlab, devpi, pypiserver...); default: PyPI's",
+    )
+    target.add_argument(
+        "--repository-url", metavar="URL", help="judge by the rules of the registry at URL"
+    )
+    chk.add_argument("--config-file", metavar="FILE", help="the .pypirc to read (~/.pypirc)")
     chk.add_argument("--no-attestations", action="store_true", help="do not read attestation files")
     chk.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")
     chk.add_argument("-v", "--verbose", action="store_true", help="log every step")
+
+
+def _status(sub: Any) -> None:
+    st = sub.add_parser(
+        "status",
+        help="what a release still needs: each file on the index or not, days left on PyPI",
+        epilog="Exit codes: 0 every file is on the index with the same sha256, 1 some file "
+        "is missing, differs or cannot be told, 2 usage error.",
+    )
+    st.add_argument("files", nargs="*", help="files, directories or globs; default: dist/*")
+    st.add_argument("-r", "--repository", metavar="NAME", help="a repository name from .pypirc")
+    st.add_argument("--repository-url", metavar="URL", help="the upload URL (default: PyPI)")
+    st.add_argument("--index-url", metavar="URL", help="the simple index, when not the usual one")
+    st.add_argument("--config-file", metavar="FILE", help="the .pypirc to read (~/.pypirc)")
+    st.add_argument("--json", action="store_true", help="print the status as JSON on stdout")
+    st.add_argument("-v", "--verbose", action="store_true", help="log every step")
 
 
 def _auth(sub: Any) -> None:

@@ -181,7 +181,7 @@ class Transport:
             self._no_expect.add(origin)
         assert exchange.response is not None
         complete = state.complete and exchange.body_complete
-        waited = exchange.answered_at - state.completed_at if complete else 0.0
+        waited = exchange.answered_at - exchange.body_sent_at if complete else 0.0
         return SendResult(
             response=exchange.response,
             bytes_sent=exchange.sent,

@@ -50,6 +50,7 @@ class Exchange:
 
     __slots__ = (
         "answered_at",
+        "body_sent_at",
         "chunks",
         "expect_unanswered",
         "headers",
@@ -82,7 +83,8 @@ class Exchange:
         self.path = path
         self.sent = 0
         self.expect_unanswered = False
-        self.answered_at = 0.0
+        self.answered_at = 0.0  # when the final answer's head was in
+        self.body_sent_at = 0.0  # when the last byte of the body went out
         self.response: Response | None = None
 
     @property
@@ -176,7 +178,7 @@ def run(
             final = _final_answer(conn, deadline, read_timeout)
     except (OSError, ValueError, *_ProtocolErrors) as exc:
         raise ex.fail(exc, deadline, sending=False) from None
-    ex.answered_at = ex.answered_at or time.monotonic()
+    ex.answered_at = time.monotonic()
     body, complete = _read_body(conn, deadline, read_timeout, ex.max_body)
     ex.response = Response(
         status=final.status_code,
@@ -373,6 +375,7 @@ def _send_body(
     end = proto.send(h11.EndOfMessage()) or b""
     if head or end:  # an empty body: the head goes alone
         sock.sendall(head + end)
+    ex.body_sent_at = time.monotonic()
     return None
 
 

@@ -10,7 +10,6 @@ before acting on it, so the order does not matter to them.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator, Sequence
 
 from .._hashing import CHUNK_SIZE, Digests, StreamHasher
@@ -112,7 +111,6 @@ class MultipartBody:
         yield tail
         state.sent += len(tail)
         state.complete = True
-        state.completed_at = time.monotonic()
         if on_progress is not None:
             on_progress(state.sent, total)
 
@@ -120,12 +118,11 @@ class MultipartBody:
 class SendState:
     """How far a body's sending got, and the digests of the file sent."""
 
-    __slots__ = ("complete", "completed_at", "digests", "sent")
+    __slots__ = ("complete", "digests", "sent")
 
     def __init__(self) -> None:
         self.sent = 0
         self.complete = False
-        self.completed_at = 0.0
         self.digests: Digests | None = None
 
 

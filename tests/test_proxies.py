@@ -135,3 +135,14 @@ def test_an_https_proxy_for_an_https_registry_is_refused_plainly() -> None:
     assert isinstance(error, TransportError) and not error.connected and not error.retryable
     assert "not supported" in error.message and "http://" in error.message
     assert PROXY_PASSWORD not in str(error)
+
+
+def test_a_bad_proxy_url_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry_upload import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="proxy URL"):
+        Transport(TransportOptions(proxy="socks5://127.0.0.1:1080"))
+    monkeypatch.setenv("HTTP_PROXY", f"http://agent:{PROXY_PASSWORD}@127.0.0.1:99999")
+    error = finishes(lambda: Transport().get("http://registry.example/simple/"))
+    assert isinstance(error, TransportError) and not error.connected and not error.retryable
+    assert "proxy URL" in error.message and PROXY_PASSWORD not in str(error)

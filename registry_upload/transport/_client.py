@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 import h11
 
 from .._hashing import Digests
-from ..errors import TransportError
+from ..errors import ConfigurationError, TransportError
 from ..repository import Origin, origin_of
 from ._connect import Connection, IdlePool, open_connection, tls_context
 from ._deadlines import Deadline, Watchdog
@@ -72,6 +72,8 @@ class Transport:
         self._routes: dict[tuple[str, str, int], Proxy | None] = {}
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
+        if self.options.proxy:
+            Proxy(self.options.proxy)  # a bad proxy URL given is refused now
         if self.options.ca_cert or self.options.client_cert:
             self._tls = tls_context(self.options)  # a bad PEM file is refused now
         self._watchdog = Watchdog()
@@ -89,7 +91,15 @@ class Transport:
         if chosen is None:
             scheme, host, port = origin
             chosen = proxy_from_environment(scheme, host, port)
-        route = Proxy(chosen) if chosen else None
+        try:
+            route = Proxy(chosen) if chosen else None
+        except ConfigurationError as exc:  # from the environment: fails this request only
+            raise TransportError(
+                f"{exc.message} (from the environment)",
+                url=exc.url,
+                hint=exc.hint,
+                connected=False,
+            ) from None
         if route is not None:
             logger.debug("using proxy %s for %s://%s:%d", route.shown, *origin)
         with self._lock:

@@ -145,14 +145,29 @@ class Session:
         return self._resolution.credentials
 
     def _check_transport(self, creds: Credentials | None) -> None:
-        if creds is None or self.repository.is_secure or self.options.allow_insecure:
+        """Credentials never travel in clear: not over plain http to a host that is
+        not loopback, and not over plain http through a proxy (the hop is in clear,
+        whatever the registry's host), unless ``allow_insecure``."""
+        if creds is None or self.options.allow_insecure:
+            return
+        url = self.repository.url
+        if self.transport.proxied_in_clear(url):
+            raise InsecureTransportError(
+                f"refusing to send credentials ({creds.source}) over plain http through "
+                f"a proxy to {self.repository.host}",
+                hint="Use the registry's https:// URL (the proxy then only relays "
+                "encrypted bytes), exclude the host with NO_PROXY, or allow it explicitly "
+                "(allow_insecure=True / --allow-insecure).",
+                url=url,
+            )
+        if self.repository.is_secure:
             return
         raise InsecureTransportError(
             f"refusing to send credentials ({creds.source}) over plain http to "
             f"{self.repository.host}",
             hint="Use the https:// URL; or, for a registry you trust on a private "
             "network, allow it explicitly (allow_insecure=True / --allow-insecure).",
-            url=self.repository.url,
+            url=url,
         )
 
     @property

@@ -146,3 +146,18 @@ def test_a_bad_proxy_url_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> No
     error = finishes(lambda: Transport().get("http://registry.example/simple/"))
     assert isinstance(error, TransportError) and not error.connected and not error.retryable
     assert "proxy URL" in error.message and PROXY_PASSWORD not in str(error)
+
+
+def test_credentials_never_go_in_clear_through_a_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loopback registry behind an HTTP proxy: the hop is in clear, so the upload
+    stops before anything is sent unless insecure transport is allowed."""
+    from registry_upload import InsecureTransportError
+
+    wheel = make_wheel(tmp_path, "proxied", "1.0")
+    with FakeRegistry() as registry, FakeRegistry() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        with pytest.raises(InsecureTransportError, match="through a proxy"):
+            upload(wheel, registry.url, credentials=Credentials.of("u", CANARY))
+        assert proxy.requests == [] and registry.requests == []

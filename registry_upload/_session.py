@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
+from ._urls import is_secure_url, origin_of
 from .credentials import CredentialChain, Credentials, Resolution, Target
 from .errors import InsecureTransportError, TransportError
 from .registries import Profile, recognise, recognise_answer
-from .repository import Repository, is_secure_url, origin_of
+from .repository import Repository
 from .transport import Response, Transport
 
 if TYPE_CHECKING:

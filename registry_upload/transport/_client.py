@@ -13,8 +13,8 @@ from urllib.parse import quote, urlsplit
 import h11
 
 from .._hashing import Digests
+from .._urls import Origin, origin_of
 from ..errors import ConfigurationError, TransportError
-from ..repository import Origin, origin_of
 from ._connect import Connection, IdlePool, open_connection, tls_context
 from ._deadlines import Deadline, Watchdog
 from ._errors import connect_error

@@ -19,8 +19,8 @@ from typing import Any
 
 import h11
 
+from .._urls import Origin
 from ..errors import ConfigurationError
-from ..repository import Origin
 from ._deadlines import Deadline
 from ._proxies import Proxy
 from ._records import TransportOptions

@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import getproxies_environment, proxy_bypass_environment  # type: ignore[attr-defined]
 
 from .._redact import register, register_basic
+from .._urls import without_userinfo
 from ..errors import ConfigurationError
-from ..repository import without_userinfo
 
 __all__ = ["Proxy", "proxy_from_environment"]
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from ._attempt import AttemptOptions, FileUpload
+from ._attempt import AttemptOptions, FileUpload, unreachable
 from ._paths import collect
 from ._pool import Pool, PoolRun
 from ._session import Session, SessionOptions
@@ -39,7 +39,6 @@ from .distribution import Distribution
 from .errors import (
     ConfigurationError,
     DistributionError,
-    TransportError,
     UploadInterrupted,
 )
 from .registries import PYPI_UPLOAD_URL, Profile
@@ -296,10 +295,7 @@ class Uploader:
 
 def _unreachable(result: FileResult) -> str | None:
     """Why no further file should start: the registry could not be reached at all."""
-    error = result.error
-    if isinstance(error, TransportError) and not error.connected:
-        return f"not started: the registry could not be reached ({error.message})"
-    return None
+    return unreachable(result)
 
 
 _IN_FLIGHT = (

@@ -319,10 +319,10 @@ class FileUpload:
             return self._no_answer(exc)
         self.bytes_sent = sent.bytes_sent
         self.session.learn(sent.response)
-        changed = self._sent_other_bytes(sent)
+        whole = sent.bytes_sent >= body.length
+        changed = self._sent_other_bytes(sent, whole=whole)
         if changed is not None:
             return self._failed(changed, http_status=sent.response.status)
-        whole = sent.bytes_sent >= body.length
         if 200 <= sent.response.status < 300:
             if whole:
                 return self._uploaded(sent)
@@ -520,14 +520,14 @@ class FileUpload:
             what = f"changed {when}"
         return self._changed_error(f"the file {what}")
 
-    def _sent_other_bytes(self, sent: SendResult) -> DistributionError | None:
+    def _sent_other_bytes(self, sent: SendResult, *, whole: bool) -> DistributionError | None:
         """After a send: the file must be as inspected, and its sha256 as any earlier."""
         changed = self._file_changed("while it was sent; the registry may hold what was sent")
         if changed is not None:
             return changed
         digest = sent.digests.sha256
-        if not digest:
-            return None  # answered before the file part went out
+        if not digest or not whole:
+            return None  # answered before the whole file went out: a digest of a part
         known = self._seen.sha256
         if known is None:
             self._seen.sha256 = digest

@@ -515,7 +515,8 @@ class FileUpload:
         if now.size == self.dist.size and (seen is None or now == seen):
             return None
         if now.size != self.dist.size:
-            what = f"changed size {when} (now {now.size} bytes, {self.dist.size} when inspected)"
+            how = "shrank" if now.size < self.dist.size else "grew"
+            what = f"changed size {when}: it {how} from {self.dist.size} to {now.size} bytes"
         else:
             what = f"changed {when}"
         return self._changed_error(f"the file {what}")

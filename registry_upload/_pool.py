@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 _POLL = 0.1
 #: After an abort, how long to wait before cutting the connections again.
 _ABORT_WAIT = 1.0
+#: The most a thread whose work has ended is given to finish.
+_REAP_WAIT = 0.5
 
 
 class PoolRun:
@@ -72,6 +74,7 @@ class Pool:
         self._spawned = 0  # workers started, ever
         self._running = 0  # workers that have not ended yet
         self._ended: queue.SimpleQueue[None] = queue.SimpleQueue()  # one item per ended worker
+        self._threads: list[threading.Thread] = []
         self._failures: list[BaseException] = []
 
     def run(
@@ -90,6 +93,7 @@ class Pool:
         except KeyboardInterrupt:
             state.interrupted = True
             self._interrupt(state)
+        self._reap()
         if self._failures:
             raise self._failures[0]
         return state
@@ -110,6 +114,7 @@ class Pool:
         except BaseException:
             self._ended_one()
             raise
+        self._threads.append(thread)
 
     def _worker(self, target: Callable[[], None]) -> None:
         try:
@@ -172,6 +177,13 @@ class Pool:
             with contextlib.suppress(queue.Empty):
                 self._ended.get(timeout=min(remaining, _POLL))
         return True
+
+    def _reap(self) -> None:
+        """Let the ended workers' threads finish their teardown (moments: the count
+        says their work is done), so no ``registry-upload`` thread outlives the run."""
+        for thread in self._threads:
+            with contextlib.suppress(KeyboardInterrupt):
+                thread.join(_REAP_WAIT)
 
     def _interrupt(self, state: PoolRun) -> None:
         self.stop.set()

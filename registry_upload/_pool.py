@@ -111,8 +111,8 @@ class Pool:
         )
         try:
             thread.start()
-        except BaseException:
-            self._ended_one()
+        except BaseException:  # (Ctrl-C inside start(): a thread that did start finds
+            self._ended_one()  # the stop set at once and ends without taking a file)
             raise
         self._threads.append(thread)
 
@@ -168,7 +168,7 @@ class Pool:
     def _join(self, timeout: float | None) -> bool:
         """Wait for every worker (including ones added meanwhile); False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._running:
+        while self._running > 0:
             remaining = _POLL if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
                 return False

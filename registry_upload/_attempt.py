@@ -27,7 +27,6 @@ destination).  Every error is built once, complete, by the diagnosis
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -40,7 +39,7 @@ from ._retrying import Again, Waits, keep_trying
 from ._session import Session
 from ._verify import VerifyPolicy, watch_index
 from .credentials import CredentialKind
-from .distribution import Distribution
+from .distribution import Distribution, Fingerprint, fingerprint_of
 from .errors import (
     AuthenticationError,
     DistributionError,
@@ -60,8 +59,6 @@ __all__ = [
     "IN_FLIGHT",
     "AttemptOptions",
     "FileUpload",
-    "Fingerprint",
-    "fingerprint_of",
     "unreachable",
 ]
 
@@ -89,25 +86,6 @@ class AttemptOptions:
 
 
 # -- the bytes sent are the bytes inspected -------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """What identifies a file's content on disk without reading it."""
-
-    size: int
-    mtime_ns: int
-    inode: int
-    device: int
-
-
-def fingerprint_of(path: str | os.PathLike[str]) -> Fingerprint | None:
-    """The file's fingerprint now; ``None`` if it cannot be looked at."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return Fingerprint(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
 class _Seen:
@@ -139,8 +117,7 @@ class _SeenFiles:
             if found is not None:
                 self._records.move_to_end(id(dist))
                 return found[1]
-            inspected = getattr(dist, "fingerprint", None)  # when Distribution keeps one
-            seen = _Seen(inspected if isinstance(inspected, Fingerprint) else None)
+            seen = _Seen(dist.fingerprint)  # as inspected
             self._records[id(dist)] = (dist, seen)
             while len(self._records) > self._limit:
                 self._records.popitem(last=False)
@@ -335,6 +312,9 @@ class FileUpload:
 
     def _no_answer(self, exc: TransportError) -> Step:
         self.bytes_sent = exc.bytes_sent  # the transport's error names the file already
+        changed = self._file_changed("while it was sent; the registry may hold what was sent")
+        if changed is not None:  # the send broke off because the file changed under it
+            return self._failed(changed)
         if exc.body_sent:
             return self._confirm(exc)
         if not exc.retryable:

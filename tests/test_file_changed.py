@@ -66,6 +66,22 @@ def test_a_file_changed_before_sending_sends_nothing(tmp_path: Path) -> None:
     assert result.status is FileStatus.FAILED and "changed size" in str(result.error)
 
 
+def test_a_same_size_replacement_after_inspection_sends_nothing(tmp_path: Path) -> None:
+    """The form would carry the inspected metadata with other bytes: refused before
+    the first byte, by the fingerprint taken when the file was inspected."""
+    wheel = make_wheel(tmp_path, "replaced", "1.0")
+    other = tmp_path / "other.bin"
+    other.write_bytes(bytes(reversed(wheel.read_bytes())))
+    dist = Distribution.open(wheel)
+    os.replace(other, wheel)  # same size, another inode
+    with FakeRegistry() as registry:
+        report = upload([dist], registry.url, credentials=CREDS)
+        assert registry.posts == []
+    (result,) = report.results
+    assert result.status is FileStatus.FAILED and isinstance(result.error, DistributionError)
+    assert "changed" in result.error.message
+
+
 def test_a_file_changed_between_two_destinations_fails_the_second(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, "twice", "1.0", payload_size=BIG)
     dist = Distribution.open(wheel)

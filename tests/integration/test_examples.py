@@ -60,6 +60,40 @@ def test_build_script(pypiserver_auth: Server, tmp_path: Path) -> None:
     assert [p.name for p in files] == ["sample_release-1.0.1-py3-none-any.whl"]
 
 
+def test_ci_script_publishes_and_fails_loudly_on_an_empty_build(
+    pypiserver_auth: Server, tmp_path: Path
+) -> None:
+    examples = _fresh_examples(tmp_path, "1.0.3")
+    script = str(examples / "ci_publish.sh")
+    env = {**_env(pypiserver_auth), "PROJECT_DIR": str(examples / "sample-project")}
+    out = subprocess.run(
+        ["bash", script, str(tmp_path / "dist")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 uploaded" in out.stdout and "verified" in out.stdout
+    # a project that builds nothing: the job fails, nothing is sent
+    empty = tmp_path / "empty-project"
+    empty.mkdir()
+    nothing = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"mkdir -p {tmp_path}/none && python() {{ :; }}; export -f python; "
+            f"bash {script} {tmp_path}/none",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert nothing.returncode == 2, nothing.stdout + nothing.stderr
+    assert "no wheel or sdist" in nothing.stderr
+
+
 def test_release_tool_with_its_own_provider(pypiserver_auth: Server, tmp_path: Path) -> None:
     from registry_upload.testing import make_sdist, make_wheel
 

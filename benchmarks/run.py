@@ -503,23 +503,27 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=100, help="small files (half wheels)")
     parser.add_argument("--delay-ms", type=float, default=50.0)
     parser.add_argument("--warm-files", type=int, default=1000, help="files of the warm scenario")
+    parser.add_argument("--medium", type=int, default=12, help="4 MiB files of the medium scenario")
     parser.add_argument("--smoke", action="store_true", help="tiny inputs, one round")
     parser.add_argument("--output", default=str(HERE / "results" / "latest.json"))
     parser.add_argument(
         "--skip",
         action="append",
         default=[],
-        help="scenario to skip: large, small, pypiserver, import, warm, cold, minimal, think",
+        help="scenario to skip: large, small, pypiserver, medium, import, warm, cold, minimal, "
+        "think",
     )
     parser.add_argument(
         "--only", action="append", default=[], help="run only these scenarios (same names)"
     )
     args = parser.parse_args()
     if args.only:
-        every = {"large", "small", "pypiserver", "import", "warm", "cold", "minimal", "think"}
+        every = {
+            "large", "small", "pypiserver", "medium", "import", "warm", "cold", "minimal", "think",
+        }  # fmt: skip
         args.skip = sorted(every - set(args.only))
     if args.smoke:
-        args.size, args.rounds, args.small, args.warm_files = 1, 1, 4, 10
+        args.size, args.rounds, args.small, args.warm_files, args.medium = 1, 1, 4, 10, 2
     # Compiled bytecode, as an installed package has it (pip compiles at install):
     # with PYTHONDONTWRITEBYTECODE set, every cold start would compile our modules.
     compileall.compile_dir(str(HERE.parent / "registry_upload"), quiet=1)
@@ -604,6 +608,34 @@ def main() -> int:
                 }
                 run_rounds(
                     f"{len(small)} small files -> pypiserver (--overwrite)",
+                    tools,
+                    args.rounds,
+                    results,
+                    env=env,
+                )
+
+        if "medium" not in args.skip:
+            # Multi-MB files to a fast real registry: parallel sends compete for the
+            # machine; the pool should stay sequential unless the registry's think
+            # time is what dominates.
+            medium_dir = root / "medium"
+            medium = [
+                str(make_wheel(medium_dir, f"bench-medium-{i}", "1.0", payload_size=4 << 20))
+                for i in range(args.medium)
+            ]
+            with LocalRegistry(root / "pypiserver-medium", users={USER: PASSWORD},
+                               overwrite=True) as server:  # fmt: skip
+                url = server.url
+                tools = {
+                    "registry_upload [default jobs]": lambda: tool_commands(
+                        "registry_upload", url, medium
+                    ),
+                    "registry_upload [jobs=1]": lambda: tool_commands(
+                        "registry_upload", url, medium, jobs=1
+                    ),
+                }
+                run_rounds(
+                    f"{len(medium)} files of 4 MiB -> pypiserver (--overwrite)",
                     tools,
                     args.rounds,
                     results,

@@ -8,6 +8,7 @@ import base64
 import logging
 import socket
 import ssl
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,43 @@ def test_a_bad_proxy_url_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> No
     error = finishes(lambda: Transport().get("http://registry.example/simple/"))
     assert isinstance(error, TransportError) and not error.connected and not error.retryable
     assert "proxy URL" in error.message and PROXY_PASSWORD not in str(error)
+
+
+def _connect_answer(head: bytes, then: bytes = b"", every: float = 0.0) -> hostile.HostileServer:
+    """A proxy that answers CONNECT with ``head``, then sends ``then`` every ``every`` s."""
+
+    def behaviour(conn: hostile.Connection) -> None:
+        if conn.read_request() is None:
+            return
+        conn.send(head)
+        while then:
+            conn.send(then)
+            conn.sleep(every)
+
+    return hostile.HostileServer(behaviour, name="connect-proxy")
+
+
+def test_a_proxy_trickling_its_connect_answer_is_cut_at_the_deadline() -> None:
+    """Each header line comes well within the connect timeout; the deadline still holds."""
+    trickler = _connect_answer(b"HTTP/1.1 200 OK\r\n", then=b"X-Slow: y\r\n", every=0.2)
+    with trickler as proxy:
+        options = TransportOptions(proxy=proxy.url, timeout=1.5, connect_timeout=1.0)
+        with Transport(options) as transport:
+            started = time.monotonic()
+            error = finishes(lambda: transport.get("https://registry.example/simple/"))
+            elapsed = time.monotonic() - started
+        (connect,) = proxy.requests
+    assert connect.method == "CONNECT" and connect.path == "registry.example:443"
+    assert isinstance(error, TransportError) and not error.connected and error.retryable
+    assert "outlasted the 1.5 s deadline" in error.message, error.message
+    assert elapsed < 3.0
+
+
+def test_a_proxy_answering_connect_with_garbage_is_a_proxy_error() -> None:
+    with _connect_answer(b"\x1b[2Jnot http at all\r\n\r\n") as proxy:
+        options = TransportOptions(proxy=f"http://agent:{PROXY_PASSWORD}@{proxy.url[7:]}")
+        with Transport(options) as transport:
+            error = finishes(lambda: transport.get("https://registry.example/simple/"))
+    assert isinstance(error, TransportError) and not error.connected and error.retryable
+    assert "proxy error" in error.message and "not HTTP" in error.message
+    assert "\x1b" not in error.message and PROXY_PASSWORD not in str(error)

@@ -187,3 +187,29 @@ def test_a_proxy_answering_connect_with_garbage_is_a_proxy_error() -> None:
     assert isinstance(error, TransportError) and not error.connected and error.retryable
     assert "proxy error" in error.message and "not HTTP" in error.message
     assert "\x1b" not in error.message and PROXY_PASSWORD not in str(error)
+
+
+def test_plain_http_through_an_https_proxy_checks_the_proxy_certificate(tmp_path: Path) -> None:
+    """TLS to the proxy (its name checked against our CA bundle), the request forwarded."""
+    ca = trustme.CA()
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+
+    def forward(conn: hostile.Connection) -> None:
+        if conn.read_request() is not None:
+            conn.answer(200, b"forwarded")
+
+    with hostile.HostileServer(forward, ssl_context=server_ctx, name="tls-proxy") as proxy:
+        url = f"https://agent:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+        with Transport(TransportOptions(proxy=url, ca_cert=str(bundle), timeout=5.0)) as ok:
+            page = finishes(lambda: ok.get("http://127.0.0.1:9/simple/x/"))
+        with Transport(TransportOptions(proxy=url, timeout=5.0)) as untrusting:
+            error = finishes(lambda: untrusting.get("http://127.0.0.1:9/simple/x/"))
+        (seen, *_) = proxy.requests
+    assert isinstance(page, Response) and page.status == 200 and page.body == b"forwarded"
+    assert seen.path == "http://127.0.0.1:9/simple/x/"
+    assert seen.header("proxy-authorization") == PROXY_AUTH
+    assert isinstance(error, TransportError) and not error.connected and not error.retryable
+    assert "TLS" in error.message and PROXY_PASSWORD not in str(error)

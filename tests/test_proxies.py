@@ -89,12 +89,18 @@ def test_proxy_password_is_masked_in_errors() -> None:
     assert PROXY_PASSWORD not in str(error) and PROXY_PASSWORD not in repr(error.to_dict())
 
 
-def test_https_through_an_authenticating_tunnel(tmp_path: Path) -> None:
+def _tls_for(tmp_path: Path, *names: str) -> tuple[ssl.SSLContext, Path]:
+    """A server context for ``names`` and the CA bundle (in ``tmp_path``) that trusts it."""
     ca = trustme.CA()
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("localhost", "127.0.0.1").configure_cert(server_ctx)
+    ca.issue_cert(*names).configure_cert(server_ctx)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
+    return server_ctx, bundle
+
+
+def test_https_through_an_authenticating_tunnel(tmp_path: Path) -> None:
+    server_ctx, bundle = _tls_for(tmp_path, "localhost", "127.0.0.1")
     wheel = make_wheel(tmp_path, "tunnel-auth", "1.0")
     creds = Credentials.of("user", CANARY)
     with FakeRegistry(ssl_context=server_ctx) as registry, _ConnectProxy(PROXY_AUTH) as tun:
@@ -191,11 +197,7 @@ def test_a_proxy_answering_connect_with_garbage_is_a_proxy_error() -> None:
 
 def test_plain_http_through_an_https_proxy_checks_the_proxy_certificate(tmp_path: Path) -> None:
     """TLS to the proxy (its name checked against our CA bundle), the request forwarded."""
-    ca = trustme.CA()
-    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
+    server_ctx, bundle = _tls_for(tmp_path, "127.0.0.1")
 
     def forward(conn: hostile.Connection) -> None:
         if conn.read_request() is not None:

@@ -8,6 +8,7 @@ import base64
 import logging
 import socket
 import ssl
+import threading
 import time
 from pathlib import Path
 
@@ -215,3 +216,26 @@ def test_plain_http_through_an_https_proxy_checks_the_proxy_certificate(tmp_path
     assert seen.header("proxy-authorization") == PROXY_AUTH
     assert isinstance(error, TransportError) and not error.connected and not error.retryable
     assert "TLS" in error.message and PROXY_PASSWORD not in str(error)
+
+
+def test_close_cuts_a_connection_still_waiting_for_its_tunnel() -> None:
+    """``Transport.close()`` from another thread (an abort) reaches connections being made."""
+    with hostile.never_answer() as proxy:
+        transport = Transport(TransportOptions(proxy=proxy.url, timeout=30.0))
+        outcome: list[object] = []
+        worker = threading.Thread(
+            target=lambda: outcome.append(finishes(lambda: transport.get("https://r.example/"))),
+            daemon=True,
+        )
+        worker.start()
+        limit = time.monotonic() + 10.0
+        while not proxy.requests and time.monotonic() < limit:
+            time.sleep(0.01)
+        started = time.monotonic()
+        transport.close()
+        worker.join(10.0)
+        elapsed = time.monotonic() - started
+    (error,) = outcome
+    assert isinstance(error, TransportError) and not error.connected, error
+    assert proxy.requests[0].method == "CONNECT"
+    assert elapsed < 2.0  # not the 30 s deadline

@@ -112,9 +112,9 @@ def open_connection(
             raise _failed(exc, deadline) from None
         finally:
             watchdog.disarm(armed)
-        if deadline.expired:  # cut: the ssl module skips the handshake on a cut socket
-            conn.close()
-            raise _failed(TimeoutError(), deadline)
+        if deadline.expired or _without_handshake(conn.sock):
+            conn.close()  # cut (deadline, close()): ssl does not shake hands on a cut socket
+            raise _failed(ConnectionAbortedError("cut before the TLS handshake"), deadline)
         forward = proxy is not None and scheme == "http"
         return Connection(
             conn.sock,
@@ -152,6 +152,10 @@ def _cut_late(conn: HTTPConnection) -> None:
         cut(conn.sock)
 
 
+def _without_handshake(sock: socket.socket) -> bool:
+    return isinstance(sock, ssl.SSLSocket) and sock.version() is None
+
+
 def _failed(exc: Exception, deadline: Deadline) -> Exception:
     """A failure after the TCP connection, as ``connect_error`` reads it."""
     text = str(exc)
@@ -159,7 +163,7 @@ def _failed(exc: Exception, deadline: Deadline) -> Exception:
         return TimeoutError(
             f"the tunnel or TLS handshake outlasted the {deadline.seconds:g} s deadline"
         )
-    if isinstance(exc, http.client.HTTPException):
+    if isinstance(exc, http.client.HTTPException) and not isinstance(exc, OSError):
         return OSError(f"the proxy's answer to CONNECT is not HTTP ({type(exc).__name__}: {text})")
     if type(exc) is OSError and exc.errno is None and text.startswith("Tunnel connection failed"):
         return ProxyRefusal(f"the proxy answered CONNECT with {text.partition(': ')[2]}")

@@ -8,6 +8,8 @@ import base64
 import logging
 import socket
 import ssl
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -88,12 +90,18 @@ def test_proxy_password_is_masked_in_errors() -> None:
     assert PROXY_PASSWORD not in str(error) and PROXY_PASSWORD not in repr(error.to_dict())
 
 
-def test_https_through_an_authenticating_tunnel(tmp_path: Path) -> None:
+def _tls_for(tmp_path: Path, *names: str) -> tuple[ssl.SSLContext, Path]:
+    """A server context for ``names`` and the CA bundle (in ``tmp_path``) that trusts it."""
     ca = trustme.CA()
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("localhost", "127.0.0.1").configure_cert(server_ctx)
+    ca.issue_cert(*names).configure_cert(server_ctx)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
+    return server_ctx, bundle
+
+
+def test_https_through_an_authenticating_tunnel(tmp_path: Path) -> None:
+    server_ctx, bundle = _tls_for(tmp_path, "localhost", "127.0.0.1")
     wheel = make_wheel(tmp_path, "tunnel-auth", "1.0")
     creds = Credentials.of("user", CANARY)
     with FakeRegistry(ssl_context=server_ctx) as registry, _ConnectProxy(PROXY_AUTH) as tun:
@@ -146,6 +154,91 @@ def test_a_bad_proxy_url_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> No
     error = finishes(lambda: Transport().get("http://registry.example/simple/"))
     assert isinstance(error, TransportError) and not error.connected and not error.retryable
     assert "proxy URL" in error.message and PROXY_PASSWORD not in str(error)
+
+
+def _connect_answer(head: bytes, then: bytes = b"", every: float = 0.0) -> hostile.HostileServer:
+    """A proxy that answers CONNECT with ``head``, then sends ``then`` every ``every`` s."""
+
+    def behaviour(conn: hostile.Connection) -> None:
+        if conn.read_request() is None:
+            return
+        conn.send(head)
+        while then:
+            conn.send(then)
+            conn.sleep(every)
+
+    return hostile.HostileServer(behaviour, name="connect-proxy")
+
+
+def test_a_proxy_trickling_its_connect_answer_is_cut_at_the_deadline() -> None:
+    """Each header line comes well within the connect timeout; the deadline still holds."""
+    trickler = _connect_answer(b"HTTP/1.1 200 OK\r\n", then=b"X-Slow: y\r\n", every=0.2)
+    with trickler as proxy:
+        options = TransportOptions(proxy=proxy.url, timeout=1.5, connect_timeout=1.0)
+        with Transport(options) as transport:
+            started = time.monotonic()
+            error = finishes(lambda: transport.get("https://registry.example/simple/"))
+            elapsed = time.monotonic() - started
+        (connect,) = proxy.requests
+    assert connect.method == "CONNECT" and connect.path == "registry.example:443"
+    assert isinstance(error, TransportError) and not error.connected and error.retryable
+    assert "outlasted the 1.5 s deadline" in error.message, error.message
+    assert elapsed < 3.0
+
+
+def test_a_proxy_answering_connect_with_garbage_is_a_proxy_error() -> None:
+    with _connect_answer(b"\x1b[2Jnot http at all\r\n\r\n") as proxy:
+        options = TransportOptions(proxy=f"http://agent:{PROXY_PASSWORD}@{proxy.url[7:]}")
+        with Transport(options) as transport:
+            error = finishes(lambda: transport.get("https://registry.example/simple/"))
+    assert isinstance(error, TransportError) and not error.connected and error.retryable
+    assert "proxy error" in error.message and "not HTTP" in error.message
+    assert "\x1b" not in error.message and PROXY_PASSWORD not in str(error)
+
+
+def test_plain_http_through_an_https_proxy_checks_the_proxy_certificate(tmp_path: Path) -> None:
+    """TLS to the proxy (its name checked against our CA bundle), the request forwarded."""
+    server_ctx, bundle = _tls_for(tmp_path, "127.0.0.1")
+
+    def forward(conn: hostile.Connection) -> None:
+        if conn.read_request() is not None:
+            conn.answer(200, b"forwarded")
+
+    with hostile.HostileServer(forward, ssl_context=server_ctx, name="tls-proxy") as proxy:
+        url = f"https://agent:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+        with Transport(TransportOptions(proxy=url, ca_cert=str(bundle), timeout=5.0)) as ok:
+            page = finishes(lambda: ok.get("http://127.0.0.1:9/simple/x/"))
+        with Transport(TransportOptions(proxy=url, timeout=5.0)) as untrusting:
+            error = finishes(lambda: untrusting.get("http://127.0.0.1:9/simple/x/"))
+        (seen, *_) = proxy.requests
+    assert isinstance(page, Response) and page.status == 200 and page.body == b"forwarded"
+    assert seen.path == "http://127.0.0.1:9/simple/x/"
+    assert seen.header("proxy-authorization") == PROXY_AUTH
+    assert isinstance(error, TransportError) and not error.connected and not error.retryable
+    assert "TLS" in error.message and PROXY_PASSWORD not in str(error)
+
+
+def test_close_cuts_a_connection_still_waiting_for_its_tunnel() -> None:
+    """``Transport.close()`` from another thread (an abort) reaches connections being made."""
+    with hostile.never_answer() as proxy:
+        transport = Transport(TransportOptions(proxy=proxy.url, timeout=30.0))
+        outcome: list[object] = []
+        worker = threading.Thread(
+            target=lambda: outcome.append(finishes(lambda: transport.get("https://r.example/"))),
+            daemon=True,
+        )
+        worker.start()
+        limit = time.monotonic() + 10.0
+        while not proxy.requests and time.monotonic() < limit:
+            time.sleep(0.01)
+        started = time.monotonic()
+        transport.close()
+        worker.join(10.0)
+        elapsed = time.monotonic() - started
+    (error,) = outcome
+    assert isinstance(error, TransportError) and not error.connected, error
+    assert proxy.requests[0].method == "CONNECT"
+    assert elapsed < 2.0  # not the 30 s deadline
 
 
 def test_credentials_never_go_in_clear_through_a_proxy(

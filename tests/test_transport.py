@@ -261,17 +261,29 @@ def test_system_trust_store_by_default_and_ca_cert_overrides_it(
     assert loose.verify_mode is ssl.CERT_NONE
 
 
-def test_the_transport_uses_no_urllib3() -> None:
-    """No private pool methods to break with a urllib3 release: the transport does not use it."""
-    import re
+def test_only_the_connect_module_uses_urllib3_and_only_its_public_names() -> None:
+    """One module to check against a urllib3 release (tests/test_urllib3_contract.py), no
+    private names from it, and urllib3 is imported on the first connection, not before."""
+    import ast
     import subprocess
     import sys
 
     import registry_upload.transport as package
 
-    for module in Path(package.__file__).parent.glob("*.py"):
-        text = module.read_text()
-        assert not re.search(r"\._(get_conn|put_conn|prepare_proxy)\b|urllib3", text), module
+    users: dict[str, list[str]] = {}
+    for module in sorted(Path(package.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("urllib3"):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("urllib3")]
+            else:
+                continue
+            if names:
+                users.setdefault(module.name, []).extend(names)
+    assert list(users) == ["_connect.py"]
+    used = users["_connect.py"]
+    assert used and not [name for name in used if "._" in name], used
     code = "import sys, registry_upload.uploader; print('urllib3' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

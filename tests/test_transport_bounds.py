@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,48 @@ def test_no_terminal_escapes_in_a_reason_phrase(body: MultipartBody) -> None:
     assert isinstance(response, Response), result
     assert response.status == 400
     assert "\x1b" not in response.reason and "request" in response.reason
+
+
+def test_the_address_resolved_here_is_dialled_and_the_name_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The URL's name, not the address dialled, is what SNI carries and the certificate must
+    match: a certificate for another name is refused though the address is the right one."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    asked: list[str] = []
+
+    def lookup(host: str, port: int, *args: object, **kwargs: object) -> list[object]:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(_connect, "getaddrinfo", lookup)
+    for name, status in (("registry.test", 200), ("other.test", None)):
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert(name).configure_cert(server_ctx)
+        names: list[str | None] = []
+        server_ctx.sni_callback = partial(_record_sni, names)
+        with hostile.HostileServer(_ok, ssl_context=server_ctx) as server:
+            with Transport(TransportOptions(ca_cert=str(bundle), timeout=5.0)) as transport:
+                got = finishes(lambda: transport.get(f"https://registry.test:{server.port}/"))
+        assert names == ["registry.test"]
+        if status is None:
+            assert isinstance(got, TransportError) and not got.connected
+            assert "CERTIFICATE_VERIFY_FAILED" in got.message and "--cert" in (got.hint or "")
+        else:
+            assert isinstance(got, Response) and got.status == status
+    assert asked == ["registry.test", "registry.test"]
+
+
+def _record_sni(names: list[str | None], sock: object, sni: str | None, ctx: object) -> None:
+    names.append(sni)
+
+
+def _ok(conn: hostile.Connection) -> None:
+    if conn.read_request() is not None:
+        conn.answer(200)

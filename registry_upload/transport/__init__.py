@@ -4,8 +4,9 @@ The pieces, each in its own module:
 
 - ``_records``: :class:`TransportOptions`, :class:`Response`, :class:`SendResult`;
 - ``_multipart``: :class:`MultipartBody`, the upload form streamed from disk;
-- ``_connect``: the one module that opens sockets (bounded name resolution,
-  proxies and CONNECT tunnels, TLS with the system trust store);
+- ``_connect``: the one module that opens connections, and the one that
+  uses urllib3 (its public ``urllib3.connection`` classes: dialling, CONNECT
+  tunnels, TLS with the system trust store), after bounded name resolution;
 - ``_exchange``: one request on one connection (h11 framing, interim
   answers skipped, ``Expect: 100-continue``, early answers);
 - ``_deadlines``: the per-attempt deadline and the thread that enforces it;

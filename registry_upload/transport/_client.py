@@ -10,8 +10,6 @@ from functools import lru_cache, partial
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
-import h11
-
 from .._hashing import Digests
 from .._urls import Origin, origin_of
 from ..errors import ConfigurationError, TransportError
@@ -284,8 +282,15 @@ class Transport:
             else None
         )
         try:
-            return open_connection(origin, proxy, tls, deadline, self.options.connect_timeout)
-        except (OSError, ValueError, h11.ProtocolError) as exc:
+            return open_connection(
+                origin,
+                proxy,
+                tls,
+                deadline,
+                connect_timeout=self.options.connect_timeout,
+                watchdog=self._watchdog,
+            )
+        except (OSError, ValueError) as exc:
             shown = proxy.shown if proxy is not None else None
             raise connect_error(exc, ex.url, ex.path, proxy=shown) from None
 

@@ -1,29 +1,36 @@
-"""Connections: resolve (within the deadline), connect, tunnel through a proxy, TLS.
+"""Connections: the name resolved within the deadline, then urllib3 dials, tunnels, does TLS.
 
-This is the one module that opens sockets.  Host name resolution runs in a
-helper thread so that a slow resolver costs at most what is left of the
-attempt's connect time; TLS trusts the operating system's store (through
-``truststore``) unless a CA bundle is given.  Idle keep-alive connections
-wait in a small pool per (origin, proxy).
+The one module that opens connections and the one that imports urllib3 (its
+public ``urllib3.connection`` classes; see ``tests/test_urllib3_contract.py``).
+Resolution runs in a helper thread, so a slow resolver costs at most the time
+left to connect; the address found is dialled with the host name kept for SNI
+and the certificate check, against the system trust store (``truststore``)
+unless a CA bundle is given.  h11 frames requests on the socket.  Idle
+keep-alive connections wait in a small pool per (origin, proxy).
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import ipaddress
 import select
 import socket
 import ssl
 import threading
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import h11
 
 from .._urls import Origin
 from ..errors import ConfigurationError
-from ._deadlines import Deadline
+from ._deadlines import Deadline, Watchdog, cut
 from ._proxies import Proxy
 from ._records import TransportOptions
+
+if TYPE_CHECKING:
+    from urllib3.connection import HTTPConnection
 
 __all__ = [
     "Connection",
@@ -46,7 +53,7 @@ class ResolveTimeout(TimeoutError):
 
 
 class ProxyRefusal(OSError):
-    """The proxy answered CONNECT with something other than 2xx."""
+    """The proxy answered CONNECT with something other than 200."""
 
 
 class Connection:
@@ -71,39 +78,100 @@ def open_connection(
     proxy: Proxy | None,
     tls: ssl.SSLContext | None,
     deadline: Deadline,
+    *,
     connect_timeout: float,
+    watchdog: Watchdog,
 ) -> Connection:
     """A connection to ``origin`` (through ``proxy`` if given), TLS set up for https.
 
-    Raises OSError (``ResolveTimeout``, ``ProxyRefusal``, ``ssl.SSLError``, ...),
-    ``h11.ProtocolError`` for a proxy that does not speak HTTP, or ValueError.
+    The first resolved address that takes the TCP connection is used; the
+    watchdog cuts a tunnel or a handshake that outlasts the deadline.
+    Raises OSError (``ResolveTimeout``, ``ProxyRefusal``, ``ssl.SSLError``,
+    ...) or ValueError.
     """
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
     scheme, host, port = origin
-    if proxy is None:
-        sock = _dial(host, port, deadline, connect_timeout)
-    else:
-        if proxy.scheme == "https" and scheme == "https":
-            raise ProxyRefusal(
-                f"TLS to the registry inside TLS to the proxy {proxy.shown} is not supported; "
-                "give the proxy's http:// URL (the tunnel carries TLS end to end)"
-            )
-        sock = _dial(proxy.host, proxy.port, deadline, connect_timeout)
-        if proxy.scheme == "https":
-            sock = _wrap(sock, tls, proxy.host, deadline, connect_timeout)
-        if scheme == "https":
-            _tunnel(sock, origin, proxy, deadline, connect_timeout)
-    if scheme == "https":
-        sock = _wrap(sock, tls, host, deadline, connect_timeout)
-    forward = proxy is not None and scheme == "http"
-    return Connection(
-        sock,
-        forward=forward,
-        proxy_authorization=proxy.authorization if forward and proxy else None,
-    )
+    if proxy is not None and proxy.scheme == "https" and scheme == "https":
+        raise ProxyRefusal(
+            f"TLS to the registry inside TLS to the proxy {proxy.shown} is not supported; "
+            "give the proxy's http:// URL (the tunnel carries TLS end to end)"
+        )
+    hop = (host, port) if proxy is None else (proxy.host, proxy.port)
+    error: OSError = OSError(f"no address for {hop[0]}")
+    for address in _resolve(*hop, deadline.cap(connect_timeout)):
+        conn = _unconnected((address, hop[1]), origin, proxy, tls, deadline.cap(connect_timeout))
+        armed = watchdog.arm(partial(_cut_late, conn), deadline.at)
+        try:
+            conn.connect()
+        except (ConnectTimeoutError, NewConnectionError) as exc:  # no TCP connection: next address
+            error = exc.__cause__ if isinstance(exc.__cause__, OSError) else OSError(str(exc))
+            continue
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # tunnel or handshake
+            conn.close()
+            raise _failed(exc, deadline) from None
+        finally:
+            watchdog.disarm(armed)
+        if deadline.expired or _without_handshake(conn.sock):
+            conn.close()  # cut (deadline, close()): ssl does not shake hands on a cut socket
+            raise _failed(ConnectionAbortedError("cut before the TLS handshake"), deadline)
+        forward = proxy is not None and scheme == "http"
+        return Connection(
+            conn.sock,
+            forward=forward,
+            proxy_authorization=proxy.authorization if forward and proxy else None,
+        )
+    raise error
 
 
-def _resolve(host: str, port: int, seconds: float) -> list[Any]:
-    """``getaddrinfo`` for a TCP connection, given up after ``seconds``.
+def _unconnected(
+    address: tuple[str, int],
+    origin: Origin,
+    proxy: Proxy | None,
+    tls: ssl.SSLContext | None,
+    timeout: float,
+) -> HTTPConnection:
+    """A urllib3 connection to ``address``, not yet made; TLS checks the name it goes to."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+
+    scheme, host, port = origin
+    name = host if scheme == "https" else proxy.host if proxy and proxy.scheme == "https" else None
+    if name is None:
+        return HTTPConnection(*address, timeout=timeout)
+    assert tls is not None, "TLS needs our context (never urllib3's default)"
+    conn = HTTPSConnection(*address, timeout=timeout, ssl_context=tls, server_hostname=name)
+    if proxy is not None and scheme == "https":
+        headers = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
+        conn.set_tunnel(host, port, headers=headers)
+    return conn
+
+
+def _cut_late(conn: HTTPConnection) -> None:
+    """Cut what urllib3 has connected so far (it sets ``sock`` before tunnel and TLS)."""
+    if conn.sock is not None:
+        cut(conn.sock)
+
+
+def _without_handshake(sock: socket.socket) -> bool:
+    return isinstance(sock, ssl.SSLSocket) and sock.version() is None
+
+
+def _failed(exc: Exception, deadline: Deadline) -> Exception:
+    """A failure after the TCP connection, as ``connect_error`` reads it."""
+    text = str(exc)
+    if deadline.expired:  # the watchdog cut it
+        return TimeoutError(
+            f"the tunnel or TLS handshake outlasted the {deadline.seconds:g} s deadline"
+        )
+    if isinstance(exc, http.client.HTTPException) and not isinstance(exc, OSError):
+        return OSError(f"the proxy's answer to CONNECT is not HTTP ({type(exc).__name__}: {text})")
+    if type(exc) is OSError and exc.errno is None and text.startswith("Tunnel connection failed"):
+        return ProxyRefusal(f"the proxy answered CONNECT with {text.partition(': ')[2]}")
+    return exc
+
+
+def _resolve(host: str, port: int, seconds: float) -> list[str]:
+    """The addresses of ``host`` for a TCP connection, given up after ``seconds``.
 
     The lookup runs in a daemon thread: a resolver that hangs keeps that
     thread until the system gives up, never the attempt.
@@ -113,7 +181,7 @@ def _resolve(host: str, port: int, seconds: float) -> list[Any]:
     except ValueError:
         pass
     else:  # a literal address: nothing to look up, no resolver asked
-        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        return [host]
     outcome: list[Any] = []
 
     def lookup() -> None:
@@ -129,75 +197,7 @@ def _resolve(host: str, port: int, seconds: float) -> list[Any]:
         raise ResolveTimeout(f"resolving {host} took longer than {seconds:.3g} s")
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
-    result: list[Any] = outcome[0]
-    return result
-
-
-def _dial(host: str, port: int, deadline: Deadline, connect_timeout: float) -> socket.socket:
-    """A TCP connection to the first address of ``host`` that answers."""
-    infos = _resolve(host, port, deadline.cap(connect_timeout))
-    error: OSError = OSError(f"no address for {host}")
-    for family, kind, proto, _, address in infos:
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.settimeout(deadline.cap(connect_timeout))
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.connect(address)
-        except OSError as exc:
-            sock.close()
-            error = exc
-            continue
-        return sock
-    raise error
-
-
-def _wrap(
-    sock: socket.socket,
-    tls: ssl.SSLContext | None,
-    host: str,
-    deadline: Deadline,
-    connect_timeout: float,
-) -> ssl.SSLSocket:
-    assert tls is not None, "an https origin needs a TLS context"
-    sock.settimeout(deadline.cap(connect_timeout))
-    try:
-        return tls.wrap_socket(sock, server_hostname=host)
-    except BaseException:
-        sock.close()
-        raise
-
-
-def _tunnel(
-    sock: socket.socket,
-    origin: Origin,
-    proxy: Proxy,
-    deadline: Deadline,
-    connect_timeout: float,
-) -> None:
-    """``CONNECT host:port`` through the proxy; ProxyRefusal unless it answers 2xx."""
-    _, host, port = origin
-    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    headers = [("Host", authority)]
-    if proxy.authorization:
-        headers.append(("Proxy-Authorization", proxy.authorization))
-    talk = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
-    sock.settimeout(deadline.cap(connect_timeout))
-    sock.sendall(talk.send(h11.Request(method="CONNECT", target=authority, headers=headers)))
-    talk.send(h11.EndOfMessage())
-    while True:
-        event = talk.next_event()
-        if event is h11.NEED_DATA:
-            sock.settimeout(deadline.cap(connect_timeout))
-            talk.receive_data(sock.recv(MAX_HEAD))
-        elif isinstance(event, h11.InformationalResponse):
-            continue
-        elif isinstance(event, h11.Response) and 200 <= event.status_code < 300:
-            return
-        elif isinstance(event, h11.Response):
-            reason = event.reason.decode("latin-1", "replace")
-            raise ProxyRefusal(f"the proxy answered CONNECT with {event.status_code} {reason}")
-        else:
-            raise ProxyRefusal("the proxy closed the connection instead of answering CONNECT")
+    return [str(info[4][0]) for info in outcome[0]]
 
 
 def tls_context(options: TransportOptions) -> ssl.SSLContext:

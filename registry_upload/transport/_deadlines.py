@@ -6,6 +6,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 __all__ = ["Deadline", "Watchdog", "cut"]
 
@@ -34,20 +35,21 @@ class Watchdog:
 
     Per-operation socket timeouts bound each read; this bounds the whole
     exchange, so a server trickling its status line or chunk sizes cannot
-    hold an attempt beyond its deadline.
+    hold an attempt beyond its deadline.  What it arms is a socket, or what
+    cuts one (a connection whose socket does not exist yet).
     """
 
     _IDLE = 5.0
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._armed: dict[int, tuple[float, socket.socket]] = {}
+        self._armed: dict[int, tuple[float, socket.socket | Callable[[], object]]] = {}
         self._next = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._wake_at = 0.0  # when the thread wakes next on its own
 
-    def arm(self, sock: socket.socket, at: float) -> int:
+    def arm(self, sock: socket.socket | Callable[[], object], at: float) -> int:
         with self._cond:
             self._next += 1
             self._armed[self._next] = (at, sock)
@@ -103,6 +105,9 @@ class Watchdog:
                 self._thread = None
 
 
-def cut(sock: socket.socket) -> None:
+def cut(sock: socket.socket | Callable[[], object]) -> None:
+    if not isinstance(sock, socket.socket):
+        sock()
+        return
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)

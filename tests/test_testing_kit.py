@@ -163,7 +163,7 @@ def test_local_registry_names_the_extra_when_pypiserver_is_missing(
     with pytest.raises(LocalRegistryError) as info:
         LocalRegistry(tmp_path).start()
     assert "pypiserver" in info.value.message
-    assert "pip install 'registry-upload[testing]'" in str(info.value)
+    assert "pip install 'registry-upload[testing]'" in (info.value.hint or "")
     assert not (tmp_path / "packages").exists()  # refused before anything was made
 
 

@@ -85,9 +85,17 @@ _DROP = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}]+")
 _UNSAFE = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}\ud800-\udfff]")
 _ASCII_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
+# A terminal's control or operating-system command sequence shows nothing either
+# (ESC [ 2 J, ESC ] 0 ; title BEL); a lone ESC is a control character like any other.
+_ESCAPE = (
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\|\x9c)?"
+)
+_ESCAPE_SEQUENCE = re.compile(_ESCAPE)
+
 # What the view decodes or drops: dropped characters, %XX runs, HTML entities, \uXXXX.
 _SPECIAL = re.compile(
-    f"(?P<drop>[{_CONTROLS}{_FORMATS}{_BLANKS}]+)"
+    f"(?P<drop>(?:{_ESCAPE}|[{_CONTROLS}{_FORMATS}{_BLANKS}])+)"
     r"|(?P<pct>(?:%[0-9A-Fa-f]{2})+)"
     r"|(?P<ent>&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?)"
     r"|(?P<esc>\\u[0-9A-Fa-f]{4})"
@@ -356,13 +364,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def clean(text: str, *, multiline: bool = False) -> str:
     """``text`` safe for a terminal and a one-line log record.
 
-    Control characters (ESC, BEL, NUL, ...) become a space, and line breaks
+    Terminal escape sequences are dropped, other control characters (ESC,
+    BEL, NUL, ...) become a space, and line breaks
     (CR, LF, CR LF, U+2028, ...) too unless ``multiline`` (then each becomes
     one ``\\n``); invisible formatting characters (zero-width, soft hyphen,
     bidi controls) are dropped and lone surrogates become U+FFFD.
     """
     if not text or not _has(text, _ASCII_UNSAFE, _UNSAFE):
         return text
+    text = _ESCAPE_SEQUENCE.sub("", text)
     text = _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
     text = _LINE_BREAK.sub("\n" if multiline else " ", text)
     return _CONTROL.sub(" ", text)

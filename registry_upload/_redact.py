@@ -81,7 +81,6 @@ _BLANKS = (
     "\U000e0100-\U000e01ef"
 )
 _INVISIBLE = re.compile(f"[{_FORMATS}{_BLANKS}]")
-_DROP = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}]+")
 _UNSAFE = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}\ud800-\udfff]")
 _ASCII_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -93,15 +92,30 @@ _ESCAPE = (
 )
 _ESCAPE_SEQUENCE = re.compile(_ESCAPE)
 
-# What the view decodes or drops: dropped characters, %XX runs, HTML entities, \uXXXX.
-_SPECIAL = re.compile(
-    f"(?P<drop>(?:{_ESCAPE}|[{_CONTROLS}{_FORMATS}{_BLANKS}])+)"
-    r"|(?P<pct>(?:%[0-9A-Fa-f]{2})+)"
+# Whitespace: a secret broken over lines (or the line break made a space) is still found.
+_SPACES = " \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_DROPPED = f"(?:{_ESCAPE}|[{_CONTROLS}{_FORMATS}{_BLANKS}{_SPACES}])+"
+# UTF-8 bytes read as latin-1 ("Ã¤" for "ä", "â\x80\x8b" for a zero-width space).
+_MOJIBAKE = r"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+_ENCODED = (
+    r"(?P<pct>(?:%[0-9A-Fa-f]{2})+)"
     r"|(?P<ent>&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?)"
     r"|(?P<esc>\\u[0-9A-Fa-f]{4})"
 )
-_SPECIAL_CHAR = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}%&\\\\]")
-_ASCII_SPECIAL = re.compile(r"[\x00-\x1f\x7f%&\\]")
+# What the view decodes or drops, in one scan (the view with its map back to the text).
+_SPECIAL = re.compile(f"(?P<moji>{_MOJIBAKE})|(?P<drop>{_DROPPED})|{_ENCODED}")
+# The same steps, one at a time: the view alone, to learn cheaply whether a secret is in it.
+_MOJIBAKE_RUN = re.compile(f"(?P<moji>{_MOJIBAKE})")
+_DROP_CHARS = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}{_SPACES}]+")
+_ASCII_DROP_CHARS = re.compile(r"[\x00-\x20\x7f]+")
+_ENCODED_RUN = re.compile(_ENCODED)
+
+
+def _dropped(text: str) -> str:
+    """``text`` without what :data:`_DROPPED` matches (a plain character class is faster)."""
+    if "\x1b" in text or "\x9b" in text or "\x9d" in text:
+        text = _ESCAPE_SEQUENCE.sub("", text)
+    return (_ASCII_DROP_CHARS if text.isascii() else _DROP_CHARS).sub("", text)
 
 
 class _Matcher:
@@ -226,7 +240,9 @@ def _base64_forms(raw: bytes) -> set[str]:
 
 
 def _hold(forms: set[str], owner: object) -> None:
-    kept = frozenset(f for f in (_DROP.sub("", form) for form in forms) if len(f) >= MIN_LENGTH)
+    # As the view has them too: without invisible characters and spaces.
+    forms |= {_dropped(form) for form in forms}
+    kept = frozenset(f for f in forms if len(f) >= MIN_LENGTH)
     if kept:
         _KNOWN.add(kept)
         weakref.finalize(owner, _KNOWN.discard, kept)
@@ -251,12 +267,23 @@ def redact(text: str) -> str:
         return text
     matcher = _KNOWN.matcher()
     if matcher is not None:
-        text = _mask(text, matcher.spans(text))
-        if _has(text, _ASCII_SPECIAL, _SPECIAL_CHAR):
-            text = _mask_in_view(text, matcher)
+        spans = matcher.spans(text)
+        if matcher.pattern.search(_quick_view(text).lower()):
+            spans = sorted(spans + _spans_in_view(text, matcher))
+        text = _mask(text, spans)
     lowered = text.lower()
     if "basic" in lowered or "bearer" in lowered or "token" in lowered:
         text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return text
+
+
+def _quick_view(text: str) -> str:
+    """What :func:`_view` makes of ``text``, without the map (no call per space)."""
+    if not text.isascii():
+        text = _MOJIBAKE_RUN.sub(_decode, text)
+    text = _dropped(text)
+    if "%" in text or "&" in text or "\\u" in text:
+        text = _dropped(_ENCODED_RUN.sub(_decode, text))
     return text
 
 
@@ -284,7 +311,8 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def _mask_in_view(text: str, matcher: _Matcher) -> str:
+def _spans_in_view(text: str, matcher: _Matcher) -> list[tuple[int, int]]:
+    """The spans of ``text`` whose view (:func:`_view`) holds a secret."""
     view, starts, origins = _view(text)
     spans = []
     for start, end in matcher.spans(view):
@@ -296,7 +324,7 @@ def _mask_in_view(text: str, matcher: _Matcher) -> str:
                 _end(origins[last], starts[last], end - 1),
             )
         )
-    return _mask(text, spans)
+    return spans
 
 
 def _origin(segment: tuple[int, int, bool], view_start: int, at: int) -> int:
@@ -346,14 +374,20 @@ def _decode(m: re.Match[str]) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _decoded(kind: str | None, token: str) -> str:
-    """A %XX run, HTML entity or ``\\uXXXX`` escape decoded, without invisible characters."""
-    if kind == "pct":
+    """A %XX run, HTML entity, ``\\uXXXX`` escape or mojibake decoded, without invisible
+    characters."""
+    if kind == "moji":
+        try:
+            decoded = token.encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:  # not UTF-8 after all
+            decoded = token
+    elif kind == "pct":
         decoded = bytes.fromhex(token.replace("%", "")).decode("utf-8", errors="replace")
     elif kind == "esc":
         decoded = chr(int(token[2:], 16))
     else:
         decoded = html.unescape(token)
-    return _DROP.sub("", decoded)
+    return _dropped(decoded)
 
 
 _LINE_BREAK = re.compile(r"\r\n?|[\n\u2028\u2029\x85\x0b\x0c]")

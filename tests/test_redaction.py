@@ -42,6 +42,9 @@ VARIANTS = {
     "word joiner and bom": _spread(TOKEN, "\u2060\ufeff"),
     "line break": _spread(TOKEN, "\n"),
     "crlf": _spread(TOKEN, "\r\n"),
+    "line break made a space": _spread(TOKEN, " "),
+    "zero-width space as latin-1": _spread(TOKEN, "\u200b".encode().decode("latin-1")),
+    "soft hyphen as latin-1": _spread(TOKEN, "\u00ad".encode().decode("latin-1")),
     "decimal entity": TOKEN.replace("-", "&#45;"),
     "hex entity": TOKEN.replace("-", "&#x2D;"),
     "entity without semicolon": TOKEN.replace("-", "&#45"),
@@ -97,6 +100,13 @@ def test_short_secret_only_as_a_word() -> None:
     assert redact(f"password {SHORT.upper()}.") == f"password {MASK}."
     assert redact(f"not{SHORT} nor {SHORT}9") == f"not{SHORT} nor {SHORT}9"
     assert redact("thing and nothing") == "thing and nothing"  # unregistered words untouched
+
+
+def test_passphrase_with_spaces_is_masked() -> None:
+    phrase = Secret("correct horse battery staple")
+    assert redact("pw: correct horse battery staple!") == f"pw: {MASK}!"
+    assert redact("pw: correct horse\nbattery staple") == f"pw: {MASK}"
+    assert phrase
 
 
 def test_prefixes_shorter_than_twelve_are_kept() -> None:

@@ -138,3 +138,33 @@ def test_invalid_status_line_is_quoted_safely(tmp_path: Path, held: Credentials)
     assert isinstance(error, TransportError)
     for text in every_text(error):
         assert_safe(text)
+
+
+def test_publish_and_interrupt_errors_survive_a_pickle_round_trip(
+    tmp_path: Path, held: Credentials
+) -> None:
+    from registry_upload.errors import UploadInterrupted
+    from registry_upload.publish import PublishFailedError, PublishInterrupted, publish
+
+    wheel = make_wheel(tmp_path, "published", "1.0")
+    refuse = Action("reply", Reply(400, f"no {SECRET}"))
+    with FakeRegistry() as good, FakeRegistry(default=refuse) as bad:
+        with pytest.raises(PublishFailedError) as info:
+            publish(
+                [wheel],
+                [good.url, bad.url],
+                credentials=held,
+                retry=NO_RETRY,
+                keep_going=True,
+                raise_on_failure=True,
+            )
+    error = info.value
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.publish_report.to_dict() == error.publish_report.to_dict()
+    assert copy.report.to_dict() == error.report.to_dict()
+    assert_safe_pickle(error)
+    interrupted = pickle.loads(pickle.dumps(UploadInterrupted(error.report)))
+    assert isinstance(interrupted, KeyboardInterrupt)
+    assert interrupted.report.to_dict() == error.report.to_dict()
+    stopped = pickle.loads(pickle.dumps(PublishInterrupted(error.publish_report)))
+    assert stopped.publish_report.to_dict() == error.publish_report.to_dict()

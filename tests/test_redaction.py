@@ -96,8 +96,8 @@ def test_text_around_a_secret_is_kept() -> None:
 
 
 def test_short_secret_only_as_a_word() -> None:
-    assert redact(f"password {SHORT} refused") == f"password {MASK} refused"
-    assert redact(f"password {SHORT.upper()}.") == f"password {MASK}."
+    assert redact(f"your pw {SHORT} refused") == f"your pw {MASK} refused"
+    assert redact(f"your pw {SHORT.upper()}.") == f"your pw {MASK}."
     assert redact(f"not{SHORT} nor {SHORT}9") == f"not{SHORT} nor {SHORT}9"
     assert redact("thing and nothing") == "thing and nothing"  # unregistered words untouched
 

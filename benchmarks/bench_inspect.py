@@ -118,6 +118,33 @@ def sdist_gzip_bomb(d: Path, unpacked_gib: int = 4) -> Path:
     return path
 
 
+def _sdist_extension_header(d: Path, name: str, kind: bytes, mib: int) -> Path:
+    """An sdist whose first header is a pax or GNU long-name header declaring ``mib`` MiB,
+    the data present and only about 9x compressible (no bomb ratio to trip): tarfile
+    alone would read it all into memory."""
+    path = d / f"{name}-1.0.tar.gz"
+    header = tarfile.TarInfo("././@LongLink" if kind == tarfile.GNUTYPE_LONGNAME else "pax")
+    header.type = kind
+    header.size = mib << 20
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    noise = os.urandom(100 << 10)
+    with path.open("wb") as out:
+        out.write(compressor.compress(header.tobuf(format=tarfile.GNU_FORMAT)))
+        for i in range(mib):
+            chunk = i.to_bytes(8, "little") + noise + bytes((1 << 20) - len(noise) - 8)
+            out.write(compressor.compress(chunk))
+        out.write(compressor.flush())
+    return path
+
+
+def sdist_pax_header_900m(d: Path) -> Path:
+    return _sdist_extension_header(d, "pax", tarfile.XHDTYPE, 900)
+
+
+def sdist_gnu_long_name_150m(d: Path) -> Path:
+    return _sdist_extension_header(d, "longname", tarfile.GNUTYPE_LONGNAME, 150)
+
+
 def sdist_large_normal(d: Path) -> Path:
     """A 100 MB sdist of incompressible data in 100 files: a full, honest walk."""
     path = d / "large-1.0.tar.gz"
@@ -232,6 +259,8 @@ INPUTS: dict[str, Callable[[Path], Path]] = {
     "sdist, 200k small files (over the cap)": sdist_over_the_member_cap,
     "sdist, gzip bomb (4 GiB of zeros)": sdist_gzip_bomb,
     "sdist, 100 MB normal": sdist_large_normal,
+    "sdist, pax header declaring 900 MiB (~100 MB)": sdist_pax_header_900m,
+    "sdist, GNU long name declaring 150 MiB": sdist_gnu_long_name_150m,
     "sdist + zip appended (polyglot, 40 MB)": sdist_with_zip_appended,
     "wheel, 100 MB normal": wheel_large_normal,
     "wheel, zip bomb (4 GiB of zeros)": wheel_zip_bomb,

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
         Skip as Skip,
         Target as Target,
     )
+    from .destinations import (
+        Destination as Destination,
+        RegistryDestination as RegistryDestination,
+        StaticIndexDestination as StaticIndexDestination,
+    )
     from .distribution import (
         Digests as Digests,
         Distribution as Distribution,
@@ -58,6 +63,9 @@ if TYPE_CHECKING:
         UploadFailedError as UploadFailedError,
         UploadInterrupted as UploadInterrupted,
     )
+    from .options import (
+        PublishOptions as PublishOptions,
+    )
     from .publish import (
         DestinationKind as DestinationKind,
         DestinationReport as DestinationReport,
@@ -77,6 +85,7 @@ if TYPE_CHECKING:
     )
     from .results import (
         CheckReport as CheckReport,
+        EventKind as EventKind,
         FileResult as FileResult,
         FileStatus as FileStatus,
         Finding as Finding,
@@ -86,6 +95,10 @@ if TYPE_CHECKING:
     )
     from .retry import (
         RetryPolicy as RetryPolicy,
+    )
+    from .status import (
+        IndexState as IndexState,
+        StatusReport as StatusReport,
     )
     from .transport import (
         TransportOptions as TransportOptions,
@@ -113,6 +126,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Secret",
         "Skip",
         "Target",
+    ),
+    "destinations": (
+        "Destination",
+        "RegistryDestination",
+        "StaticIndexDestination",
     ),
     "distribution": (
         "Digests",
@@ -142,6 +160,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UploadFailedError",
         "UploadInterrupted",
     ),
+    "options": ("PublishOptions",),
     # ``publish()`` itself stays in registry_upload.publish: the name is the module's.
     "publish": (
         "DestinationKind",
@@ -160,6 +179,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "repository": ("Repository",),
     "results": (
         "CheckReport",
+        "EventKind",
         "FileResult",
         "FileStatus",
         "Finding",
@@ -168,6 +188,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UploadReport",
     ),
     "retry": ("RetryPolicy",),
+    # ``status()`` itself stays in registry_upload.status: the name is the module's.
+    "status": ("IndexState", "StatusReport"),
     "transport": ("TransportOptions",),
     "uploader": (
         "Uploader",

@@ -138,7 +138,9 @@ class Session:
             return self._fixed
         if self._chain is None:
             return None
-        target = Target(url=self.repository.url, name=self.repository.name)
+        target = Target(
+            url=self.repository.url, name=self.repository.name, transport=self.transport
+        )
         self._resolution = self._chain.resolve(target)
         return self._resolution.credentials
 
@@ -153,18 +155,19 @@ class Session:
             url=self.repository.url,
         )
 
+    @property
+    def chain(self) -> CredentialChain | None:
+        """The credential chain asked (``None`` when fixed credentials were given)."""
+        return self._chain
+
     def authorization_for(self, url: str) -> str | None:
-        """The ``Authorization`` header for a request to ``url``, under the origin rule.
+        """The upload credentials' ``Authorization`` header for ``url``, under the origin rule.
 
         The one place that decides whether credentials may travel: only to the
         origin they were resolved for, and over plain http only to loopback or
         with ``allow_insecure``.  (The transport never follows a redirect: it
         returns it, so a header never travels on to another origin.)
-        Credentials written into the index URL serve that URL's origin alone.
         """
-        own = self._index_authorization(url)
-        if own is not None:
-            return own
         creds = self.credentials()
         if creds is None:
             return None
@@ -175,6 +178,18 @@ class Session:
         self._authorizations[url] = (creds, header)
         return header
 
+    def index_authorization(self, url: str) -> str | None:
+        """The header for *reading* the index at ``url``: credentials written into the
+        index URL serve that URL's origin alone (and never an upload); without them,
+        the upload credentials under the origin rule."""
+        repo = self.repository
+        creds = repo.index_credentials
+        if creds is None or not creds.password or repo.index_url is None:
+            return self.authorization_for(url)
+        if origin_of(url) != origin_of(repo.index_url):
+            return None
+        return creds.authorization_header()  # over https or allowed: checked at the start
+
     def _authorization(self, url: str, creds: Credentials) -> str | None:
         if origin_of(url) != self.repository.origin:
             logger.debug("not sending credentials to %s: another origin", url)
@@ -182,15 +197,6 @@ class Session:
         if not is_secure_url(url) and not self.options.allow_insecure:
             return None
         return creds.authorization_header()
-
-    def _index_authorization(self, url: str) -> str | None:
-        repo = self.repository
-        creds = repo.index_credentials
-        if creds is None or not creds.password or repo.index_url is None:
-            return None
-        if origin_of(url) != origin_of(repo.index_url):
-            return None
-        return creds.authorization_header()  # over https or allowed: checked at the start
 
     def _check_index_transport(self) -> None:
         index, creds = self.repository.index_url, self.repository.index_credentials
@@ -239,7 +245,7 @@ class Session:
 
         index = self.index_url()
         files = fetch_project_files(
-            self.transport, index, project, authorization=self.authorization_for(index)
+            self.transport, index, project, authorization=self.index_authorization(index)
         )
         with self._lock:
             self._index_cache[project] = files

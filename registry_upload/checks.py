@@ -1,11 +1,16 @@
 """``check()``: everything that would stop an upload, found before any upload.
 
-The library form of ``twine check``, stricter: archive and metadata problems
-(all of them, each with its code and field), unsafe archives, filename/metadata
-mismatches, PEP 625 sdist names, local versions, and the long description
+The library form of ``twine check``, stricter, and judged against a target
+registry: archive and metadata problems (all of them, each with its code and
+field), unsafe archives, filename/metadata mismatches, the long description
 rendered the way PyPI renders it (readme-renderer, imported lazily on first
-use).  Every step is bounded: archives by member count and unpacked size (see
-``_archives``), the description by size, nesting depth and a render deadline.
+use), and the target registry's upload rules (``Profile.upload_rules``: for
+PyPI, normalised filenames, platform tags, Metadata-Versions, direct
+references, classifiers ...).  :func:`judge` is the one place a file meets a
+registry's rules: ``check()`` reports what it says and the upload preflight
+(:func:`refuse`) refuses on it, so both give the same verdict.  Every step is
+bounded: archives by member count and unpacked size (see ``registry_upload.inspect``), the
+description by size, nesting depth and a render deadline.
 """
 
 from __future__ import annotations
@@ -19,12 +24,21 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name, canonicalize_version, parse_sdist_filename
+
+from . import registries
 from ._paths import collect_for_check
-from .distribution import Distribution
+from .distribution import Distribution, no_distributions_error
 from .errors import DistributionError
+from .registries import Profile
+from .registries._model import UploadRule
 from .results import CheckReport, Finding, Severity
+
+if TYPE_CHECKING:
+    from ._index import IndexLookup
 
 __all__ = [
     "HTML_DEPTH_LIMIT",
@@ -35,6 +49,11 @@ __all__ = [
     "RST_RENDER_SIZE_LIMIT",
     "check",
     "check_description",
+    "judge",
+    "refusals",
+    "refuse",
+    "sdist_conflicts",
+    "target_profile",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,19 +89,30 @@ def check(
     *,
     strict: bool = False,
     attestations: bool = True,
+    registry: str | Profile | None = None,
+    repository_url: str | None = None,
     on_file: Callable[[str, tuple[Finding, ...]], None] | None = None,
 ) -> CheckReport:
-    """Inspect every file and collect findings; never raises for a bad file.
+    """Inspect every file and judge it by a registry's rules; never raises for a bad file.
 
     ``paths`` is one path (str or PathLike; a str is never iterated) or an
     iterable of them, files or directories (expanded to the distributions in
     them, see :func:`registry_upload._paths.collect`); companion ``.asc`` and
     ``.attestation`` files are skipped.  A wrong type raises TypeError, an
-    unreadable directory UnsupportedDistributionError.  With ``strict=True``
-    warnings count as errors (as ``twine check --strict``).
-    ``attestations=False`` leaves attestation files unread.
+    unreadable directory, or paths that hold no file at all,
+    UnsupportedDistributionError (code ``no-distributions``: a CI step must
+    not pass having checked nothing).
+
+    The target registry is ``registry`` (an id from
+    :class:`~registry_upload.registries.Registry`, or a profile), else the
+    one ``repository_url`` is recognised as (from the URL alone), else PyPI.
+    Its upload rules (:func:`judge`) are the upload preflight's: a finding
+    that only the target's rules make an error ends in ``[<Registry> refuses
+    it]``.  With ``strict=True`` warnings count as errors (as ``twine check
+    --strict``).  ``attestations=False`` leaves attestation files unread.
     ``on_file(path, findings)`` is called as each file is done.
     """
+    target = target_profile(registry, repository_url)
     shown_paths: list[str] = []
     findings: list[Finding] = []
     for shown in collect_for_check(paths):
@@ -91,14 +121,193 @@ def check(
         # report.for_path(path) finds every finding of the file.
         found = tuple(
             f if f.path == shown else dataclasses.replace(f, path=shown)
-            for f in _check_one(shown, attestations)
+            for f in _check_one(shown, attestations, target)
         )
         if strict:
             found = tuple(_as_error(f) for f in found)
         findings.extend(found)
         if on_file is not None:
             on_file(shown, found)
+    if not shown_paths:
+        raise no_distributions_error(paths)
     return CheckReport(paths=tuple(shown_paths), findings=tuple(findings))
+
+
+def target_profile(registry: str | Profile | None, repository_url: str | None) -> Profile:
+    """The registry ``check()`` judges against: named, recognised from a URL, or PyPI."""
+    if registry is not None and repository_url is not None:
+        raise ValueError("give registry or repository_url, not both")
+    if isinstance(registry, Profile):
+        return registry
+    if registry is not None:
+        found = registries.profile(registry)
+        if found.id != registry:
+            known = ", ".join(p.id for p in registries.PROFILES)
+            raise ValueError(f"unknown registry {registry!r}; one of {known}")
+        return found
+    if repository_url is not None:
+        return registries.recognise(repository_url)
+    return registries.profile(registries.Registry.PYPI)
+
+
+# -- a registry's rules ---------------------------------------------------------
+
+#: The codes of findings that only some registries refuse (PyPI's rules).
+_DESCRIPTION_CODES = frozenset(
+    {"description-render-failed", "description-render-timeout", "description-too-deeply-nested"}
+)
+
+
+def judge(
+    dist: Distribution, profile: Profile, *, description: Sequence[Finding] | None = None
+) -> tuple[Finding, ...]:
+    """Every finding about an opened file under ``profile``'s upload rules.
+
+    The inspector's findings (``dist.findings``) and the description's
+    (``description``; when None, the README is rendered only if the registry
+    has a rule about it) are kept, a finding the registry has a rule for
+    becomes an ERROR (``refuse``) or a WARNING, with the rule's hint and
+    source; a description failure no rule of the registry refuses becomes a
+    WARNING (another registry renders nothing); then each of the registry's
+    other rules is detected (``_policy.DETECTORS``).  ``check()`` reports
+    this; the upload preflight (:func:`refusals`) refuses its errors.
+    """
+    if description is None:
+        wanted = any(profile.upload_rule(code) for code in _DESCRIPTION_CODES)
+        description = check_description(dist) if wanted else ()
+    from ._policy import DETECTORS
+
+    judged: list[Finding] = []
+    for finding in (*dist.findings, *description):
+        rule = profile.upload_rule(finding.code)
+        if rule is not None:
+            judged.append(_under_rule(finding, rule, profile))
+        elif finding.code in _DESCRIPTION_CODES:
+            judged.append(_accepted_here(finding, profile))
+        else:
+            judged.append(finding)
+    path = str(dist.path)
+    for rule in profile.upload_rules:
+        detector = DETECTORS.get(rule.code)
+        if detector is None:
+            continue
+        for field, message in detector(dist):
+            finding = Finding(
+                code=rule.code, severity=Severity.ERROR, path=path, message=message, field=field
+            )
+            judged.append(_under_rule(finding, rule, profile))
+    return tuple(judged)
+
+
+def _under_rule(finding: Finding, rule: UploadRule, profile: Profile) -> Finding:
+    verdict = "refuses it" if rule.refuse else "warns"
+    return dataclasses.replace(
+        finding,
+        severity=Severity.ERROR if rule.refuse else Severity.WARNING,
+        message=f"{finding.message} [{profile.title} {verdict}]",
+        hint=f"{rule.hint} (Rule: {rule.source}.)",
+    )
+
+
+def _accepted_here(finding: Finding, profile: Profile) -> Finding:
+    return dataclasses.replace(
+        finding,
+        severity=Severity.WARNING,
+        message=f"{finding.message} [PyPI refuses it; {profile.title} accepts it]",
+    )
+
+
+def refusals(dists: Iterable[Distribution], profile: Profile) -> list[Finding]:
+    """The findings for which ``profile``'s registry would refuse these files (ERRORs of judge)."""
+    return [
+        finding
+        for dist in dists
+        for finding in judge(dist, profile)
+        if finding.severity is Severity.ERROR
+    ]
+
+
+def refuse(
+    dists: Iterable[Distribution],
+    profile: Profile,
+    *,
+    index_lookup: Callable[[str], IndexLookup] | None = None,
+) -> None:
+    """The upload preflight: raise DistributionError if the registry would refuse a file.
+
+    ``index_lookup(project)`` (see :func:`sdist_conflicts`), when given, also
+    finds sdists whose release already has one on the index.  Nothing has
+    been sent when it raises; the error's ``problems`` are the refusals, each
+    naming its file in ``path``.  The message is one summary line;
+    DistributionError lists the problems under it.
+    """
+    dists = list(dists)
+    refused = refusals(dists, profile)
+    if index_lookup is not None:
+        refused.extend(sdist_conflicts(dists, index_lookup, profile))
+    if not refused:
+        return
+    files = sorted({finding.path for finding in refused})
+    raise DistributionError(
+        f"{profile.title} would refuse {len(files)} file(s); nothing was sent",
+        problems=refused,
+        hint=refused[0].hint,
+        path=files[0] if len(files) == 1 else None,
+    )
+
+
+def sdist_conflicts(
+    dists: Iterable[Distribution],
+    lookup: Callable[[str], IndexLookup],
+    profile: Profile,
+) -> list[Finding]:
+    """Sdists the registry would refuse because their release already has another sdist.
+
+    ``lookup(project)`` reads the project's index page (e.g.
+    ``functools.partial(_index.lookup_project_files, transport, index_url)``);
+    it is asked once per project, and only when ``profile`` has the rule
+    (``sdist-already-in-release``).  An index that cannot be read gives no
+    finding (the upload itself will say).  Two sdists of one release in the
+    batch conflict too.
+    """
+    rule = profile.upload_rule("sdist-already-in-release")
+    if rule is None:
+        return []
+    sdists = [d for d in dists if d.filetype == "sdist"]
+    found: list[Finding] = []
+    seen: dict[tuple[str, str], str] = {}
+    pages: dict[str, IndexLookup] = {}
+    for dist in sdists:
+        release = (dist.project, canonicalize_version(dist.version))
+        other = seen.setdefault(release, dist.filename)
+        if other == dist.filename:
+            if dist.project not in pages:
+                pages[dist.project] = lookup(dist.project)
+            other = _index_sdist(pages[dist.project], release, dist.filename) or ""
+        if other:
+            finding = Finding(
+                code=rule.code,
+                severity=Severity.ERROR,
+                path=str(dist.path),
+                message=f"release {dist.version} of {dist.project} already has the sdist {other}",
+                field="version",
+            )
+            found.append(_under_rule(finding, rule, profile))
+    return found
+
+
+def _index_sdist(page: IndexLookup, release: tuple[str, str], filename: str) -> str | None:
+    """Another sdist of ``release`` the index lists, if any."""
+    for listed in page.files or {}:
+        if listed == filename or not listed.endswith((".tar.gz", ".zip")):
+            continue
+        try:
+            name, version = parse_sdist_filename(listed)
+        except ValueError:
+            continue
+        if (canonicalize_name(name), canonicalize_version(version)) == release:
+            return listed
+    return None
 
 
 def _as_error(finding: Finding) -> Finding:
@@ -107,14 +316,13 @@ def _as_error(finding: Finding) -> Finding:
     return dataclasses.replace(finding, severity=Severity.ERROR)
 
 
-def _check_one(path: str, attestations: bool) -> list[Finding]:
+def _check_one(path: str, attestations: bool, target: Profile) -> list[Finding]:
     try:
         dist = Distribution.open(path, attestations=attestations)
     except DistributionError as exc:
         return list(exc.problems) or [_untyped(path, exc)]
-    found = list(dist.findings)
-    found.extend(check_description(dist))
-    logger.debug("checked %s: %d finding(s)", path, len(found))
+    found = list(judge(dist, target, description=check_description(dist)))
+    logger.debug("checked %s against %s: %d finding(s)", path, target, len(found))
     return found
 
 
@@ -135,17 +343,8 @@ def check_description(dist: Distribution) -> list[Finding]:
     description = dist.metadata.get("description")
     content_type = dist.metadata.get("description_content_type")
     found: list[Finding] = []
-    if not description or not description.strip():
-        found.append(
-            Finding(
-                code="missing-description",
-                severity=Severity.WARNING,
-                path=path,
-                field="description",
-                message="no long description: the project page will be empty",
-                hint='Set `readme = "README.md"` in [project] of pyproject.toml.',
-            )
-        )
+    if not description or not description.strip() or description.strip() == "UNKNOWN":
+        found.append(_no_description(path, description))
         return found
     if not content_type:
         found.append(
@@ -202,6 +401,22 @@ def check_description(dist: Distribution) -> list[Finding]:
             for w in warnings
         )
     return found
+
+
+def _no_description(path: str, description: str | None) -> Finding:
+    """A missing long description, or setuptools' placeholder for one."""
+    placeholder = bool(description and description.strip())
+    return Finding(
+        code="description-placeholder" if placeholder else "missing-description",
+        severity=Severity.WARNING,
+        path=path,
+        field="description",
+        message="the long description is setuptools' placeholder 'UNKNOWN'"
+        if placeholder
+        else "no long description: the project page will be empty",
+        hint='Set `readme = "README.md"` in [project] of pyproject.toml'
+        + (" (or long_description= in setup.py)." if placeholder else "."),
+    )
 
 
 def _description_error(path: str, code: str, message: str, hint: str) -> Finding:

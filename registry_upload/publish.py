@@ -48,26 +48,39 @@ import enum
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._verify import VerifyOutcome, VerifyPolicy, VerifyStatus, verify_listed
-from .credentials import CredentialChain, CredentialProvider, Credentials
+from ._destination import is_static_destination
+from ._plan import PathInput, open_distributions
+from ._target import ResolvedTarget, resolve_target
+from ._verify import VerifyPolicy
+from .credentials import Credentials, is_run_wide
+from .destinations import (
+    STATIC_INDEX,
+    CredentialsInput,
+    Destination,
+    DestinationKind,
+    RegistryDestination,
+    StaticIndexDestination,
+    not_started,
+)
 from .distribution import Distribution
 from .errors import (
     ConfigurationError,
-    FileExistsOnRegistryError,
     NoCredentialsError,
-    RegistryUploadError,
     UploadFailedError,
     UploadInterrupted,
 )
-from .results import FileResult, FileStatus, ProgressEvent, UploadReport
-from .retry import RetryPolicy
-from .static_index import PublishResult, PublishStatus, StaticIndex, is_static_destination
-from .transport import TransportOptions
-from .uploader import DEFAULT_JOBS, PathInput, Uploader, open_distributions, refuse_for_registry
+from .options import PublishOptions
+from .repository import without_userinfo
+from .results import FileResult, FileStatus, UploadReport
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .options import OptionArgs
 
 __all__ = [
     "STATIC_INDEX",
@@ -85,20 +98,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The registry id a static index destination reports.
-STATIC_INDEX = "static-index"
-
-#: An upload URL, a .pypirc repository name, a ``file:`` URL or a directory path.
-DestinationInput = str | os.PathLike[str]
-CredentialsInput = Credentials | CredentialChain | CredentialProvider | None
-
-
-class DestinationKind(str, enum.Enum):
-    REGISTRY = "registry"
-    STATIC_INDEX = STATIC_INDEX
-
-    def __str__(self) -> str:
-        return self.value
+#: An upload URL, a .pypirc repository name, a ``file:`` URL, a directory path, or a
+#: :class:`~registry_upload.destinations.Destination` object.
+DestinationInput = str | os.PathLike[str] | Destination
 
 
 class DestinationStatus(str, enum.Enum):
@@ -235,10 +237,18 @@ class PublishReport:
         first = failed[0]
         failures = first.report.failures
         hint = failures[0].hint if failures else None
-        names = ", ".join(f"{d.name} ({d.status})" for d in failed)
+        served = [d for d in failed if d.status is not DestinationStatus.NOT_STARTED]
+        message = (
+            f"publishing failed at {len(served)} of {len(self.destinations)} destination(s): "
+            + ", ".join(f"{d.name} ({d.status})" for d in served)
+            if served
+            else "publishing did not start"
+        )
+        waiting = len(failed) - len(served)
+        if waiting:
+            message += f"; {waiting} not started"
         raise PublishFailedError(
-            f"publishing failed at {len(failed)} of {len(self.destinations)} destination(s): "
-            f"{names}",
+            message,
             report=first.report,
             publish_report=self,
             hint=hint or first.reason,
@@ -256,6 +266,7 @@ class PublishReport:
             "counts": {**self.counts(), "total": len(self.results)},
             "destinations": [d.to_dict() for d in self.destinations],
             "files": [self._file_dict(path) for path in self.files],
+            "results": [r.to_dict() for r in self.results],
         }
 
     def _file_dict(self, path: str) -> dict[str, Any]:
@@ -304,80 +315,33 @@ class PublishInterrupted(UploadInterrupted):
         self.publish_report = publish_report
 
 
-# -- destinations ------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Destination:
-    """A destination ready to receive files: an Uploader or a StaticIndex."""
-
-    name: str
-    uploader: Uploader | None = None
-    index: StaticIndex | None = None
-
-    @property
-    def kind(self) -> DestinationKind:
-        if self.uploader is not None:
-            return DestinationKind.REGISTRY
-        return DestinationKind.STATIC_INDEX
-
-    @property
-    def url(self) -> str:
-        if self.uploader is not None:
-            return self.uploader.repository.url
-        assert self.index is not None
-        return self.index.url
-
-    @property
-    def registry(self) -> str:
-        return self.uploader.profile.id if self.uploader is not None else STATIC_INDEX
-
-    def close(self) -> None:
-        if self.uploader is not None:
-            self.uploader.close()
-
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    keep_going: bool
-    verify: bool
-    verify_policy: VerifyPolicy
-    skip_existing: bool
-    dry_run: bool
-    allow_anonymous: bool
-
-
-def _as_destinations(destinations: DestinationInput | Iterable[DestinationInput]) -> list[str]:
-    if isinstance(destinations, str | os.PathLike):
-        items: list[DestinationInput] = [destinations]
-    else:
-        items = list(destinations)
-    out = []
-    for item in items:
-        if not isinstance(item, str | os.PathLike):
-            raise TypeError(
-                f"each destination must be a URL, a repository name or a path, "
-                f"not {type(item).__name__}"
-            )
-        out.append(os.fspath(item))
-    if not out:
-        raise ConfigurationError(
-            "no destinations to publish to",
-            hint="Give at least one upload URL, .pypirc repository name or index directory.",
-        )
-    return out
+# -- the run -------------------------------------------------------------------------
 
 
 class Publisher:
     """Publish the same files to several destinations; reusable, close it when done.
 
-    ``credentials`` is one source for every registry destination (``None``:
-    the default chain, asked per destination), or a mapping from a
-    destination (as given) to its source.  ``index_urls`` maps a destination
-    to the simple index that checks existing files and verifies (default: the
-    registry's own).  The other keywords are :class:`~registry_upload.Uploader`'s,
-    applied to every registry destination.  ``on_destination`` is called with
-    each :class:`DestinationReport` as soon as that destination is done.
+    ``destinations``: upload URLs, ``.pypirc`` repository names, ``file:`` URLs
+    or directory paths (static indexes), served in the order given.
+
+    **Credentials belong to a destination.**  Each registry resolves its own,
+    from sources scoped to it: credentials written into its URL, its
+    ``.pypirc`` section, netrc/keyring/a credential helper for its host, its
+    cloud provider, trusted publishing (PyPI, TestPyPI), the GitLab job token
+    for its instance.  ``credentials`` may map destinations (as given, by
+    URL with or without its trailing slash, or by repository name) to their
+    own source; a key that matches no destination is an error.  A secret for
+    the whole run (``username``/``password``, one :class:`Credentials`, or
+    an environment variable such as ``TWINE_PASSWORD``) is used only when
+    the run has exactly one registry destination: with several, the
+    preflight stops before anything is sent and says, per destination, where
+    its credentials would come from.
+
+    ``index_urls`` maps a destination to the simple index that checks existing
+    files and verifies (default: the registry's own); credentials written into
+    an index URL serve that index's reads only, never an upload.  Every other
+    keyword is a :class:`~registry_upload.options.PublishOptions` field
+    (or pass ``options=`` whole).
     """
 
     def __init__(
@@ -389,55 +353,24 @@ class Publisher:
         password: str | None = None,
         pypirc: str | os.PathLike[str] | None = None,
         index_urls: Mapping[str, str] | None = None,
-        keep_going: bool = False,
-        verify: bool = False,
-        verify_timeout: float = 60.0,
-        verify_policy: VerifyPolicy | None = None,
-        skip_existing: bool = False,
-        jobs: int = DEFAULT_JOBS,
-        retry: RetryPolicy | None = None,
-        transport: TransportOptions | None = None,
-        allow_insecure: bool = False,
-        allow_anonymous: bool = False,
-        blake2: bool = False,
-        comment: str | None = None,
-        dry_run: bool = False,
-        on_event: Callable[[ProgressEvent], None] | None = None,
-        on_destination: Callable[[DestinationReport], None] | None = None,
+        options: PublishOptions | None = None,
+        **option_args: Unpack[OptionArgs],
     ) -> None:
-        self.options = _Options(
-            keep_going=keep_going,
-            verify=verify,
-            verify_policy=verify_policy or _verify_policy(verify_timeout),
-            skip_existing=skip_existing,
-            dry_run=dry_run,
-            allow_anonymous=allow_anonymous,
-        )
-        self.on_event = on_event
-        self.on_destination = on_destination
+        self.options = PublishOptions.of(options, **option_args)
         #: The last run's report, also when it was interrupted.
         self.report: PublishReport | None = None
-        uploader_kw: dict[str, Any] = {
-            "username": username,
-            "password": password,
-            "pypirc": pypirc,
-            "skip_existing": skip_existing,
-            "jobs": jobs,
-            "retry": retry,
-            "transport": transport,
-            "allow_insecure": allow_insecure,
-            "blake2": blake2,
-            "comment": comment,
-            "dry_run": dry_run,
-            "on_event": on_event,
-        }
-        self.destinations: list[_Destination] = []
+        self.destinations: list[Destination] = []
+        self._preflighted: list[int] | None = None
         try:
-            for name in _as_destinations(destinations):
-                self.destinations.append(
-                    _open_destination(name, credentials, index_urls or {}, uploader_kw)
-                )
-            _refuse_duplicates(self.destinations)
+            self.destinations = open_destinations(
+                _as_destinations(destinations),
+                self.options,
+                credentials=credentials,
+                username=username,
+                password=password,
+                pypirc=pypirc,
+                index_urls=index_urls or {},
+            )
         except BaseException:
             self.close()
             raise
@@ -454,28 +387,27 @@ class Publisher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- preflight -------------------------------------------------------------
+    # -- the run ---------------------------------------------------------------
 
-    def preflight(self) -> None:
+    def preflight(self, dists: Sequence[Distribution] = ()) -> None:
         """Check every destination before anything is sent anywhere.
 
         A static index must be (or be creatable as) a writable directory; a
-        registry's credentials are resolved now (once, kept for the upload).
-        Raises the first problem: a :class:`~registry_upload.errors.NoCredentialsError`
-        for a registry with no credentials (unless ``allow_anonymous``), the
-        provider's own error, an insecure-transport refusal, an unwritable index.
+        registry's credentials are resolved now (once, kept for the upload),
+        and files it would refuse stop the run; so does a registry without
+        credentials (unless ``allow_anonymous``), and a run-wide secret with
+        several registries (see the class docstring).
         """
         for dest in self.destinations:
-            if dest.index is not None:
-                dest.index.preflight()
-                continue
-            assert dest.uploader is not None
-            creds = dest.uploader.credentials()
+            dest.preflight(dists)
+        self._preflighted = [id(d) for d in dists]
+        registries = [d for d in self.destinations if isinstance(d, RegistryDestination)]
+        _refuse_shared_secrets(registries)
+        for dest in registries:
+            creds = dest.credentials()
+            logger.debug("%s: credentials from %s", dest.name, creds.source if creds else "nowhere")
             if creds is None and not self.options.allow_anonymous:
                 raise _no_credentials(dest)
-            logger.debug("%s: credentials from %s", dest.name, creds.source if creds else "nowhere")
-
-    # -- the run -----------------------------------------------------------------
 
     def publish(self, paths: PathInput) -> PublishReport:
         """Publish every file to every destination, in order; see the module docstring.
@@ -485,35 +417,22 @@ class Publisher:
         :class:`PublishInterrupted` with the partial report.
         """
         started = time.monotonic()
-        dists, _notes = open_distributions(paths)
-        if not dists:
-            raise ConfigurationError(
-                "no distribution files to publish",
-                hint="Pass the wheels and sdists to publish, e.g. dist/*.",
-            )
-        self.preflight()
-        for dest in self.destinations:  # what a registry would refuse stops the run now
-            if dest.uploader is not None:
-                refuse_for_registry(dists, dest.uploader.profile)
+        dists, notes = open_distributions(paths, attestations=self.options.attestations)
+        if self._preflighted != [id(d) for d in dists]:  # once per run, also when called first
+            self.preflight(dists)
+        self._preflighted = None
         done: list[DestinationReport] = []
         stop_reason: str | None = None
-        interrupted = False
         for dest in self.destinations:
             if stop_reason is not None:
-                entry = _not_started(dest, dists, stop_reason)
+                entry = _entry(dest, not_started(dists, dest, stop_reason), stop_reason)
             else:
-                entry = self._serve(dest, dists)
-                if entry.status is DestinationStatus.INTERRUPTED:
-                    interrupted = True
-                    stop_reason = "not started: the run was interrupted"
-                elif entry.status is DestinationStatus.FAILED and not self.options.keep_going:
-                    stop_reason = (
-                        f"not started: {dest.name} failed; later destinations are only "
-                        "served with keep_going (--keep-going)"
-                    )
+                entry = self._serve(dest, dists, notes)
+                stop_reason = self._stop_reason(entry)
             done.append(entry)
-            if self.on_destination is not None:
-                self.on_destination(entry)
+            if self.options.on_destination is not None:
+                self.options.on_destination(entry)
+        interrupted = any(d.status is DestinationStatus.INTERRUPTED for d in done)
         self.report = PublishReport(
             destinations=tuple(done),
             files=tuple(str(d.path) for d in dists),
@@ -526,165 +445,196 @@ class Publisher:
             raise PublishInterrupted(self.report)
         return self.report
 
-    def _serve(self, dest: _Destination, dists: list[Distribution]) -> DestinationReport:
+    def _serve(
+        self, dest: Destination, dists: list[Distribution], notes: tuple[tuple[str, str], ...]
+    ) -> DestinationReport:
         logger.debug("publishing %d file(s) to %s", len(dists), dest.name)
-        if dest.uploader is not None:
-            report = self._to_registry(dest.uploader, dists)
-        else:
-            assert dest.index is not None
-            report = self._to_static(dest.index, dists)
-        return _entry(dest, report)
-
-    # -- a registry ----------------------------------------------------------------
-
-    def _to_registry(self, uploader: Uploader, dists: list[Distribution]) -> UploadReport:
-        try:
-            report = uploader.upload(dists)
-        except UploadInterrupted as exc:
-            return exc.report
-        except RegistryUploadError as exc:  # found after the preflight: every file failed
-            return _all_failed(uploader, dists, exc)
-        if not self.options.verify or self.options.dry_run:
-            return report
-        return self._verify(uploader, dists, report)
-
-    def _verify(
-        self, uploader: Uploader, dists: list[Distribution], report: UploadReport
-    ) -> UploadReport:
-        """Read the index until each uploaded file is listed; one bounded wait for all."""
-        policy = self.options.verify_policy
-        since, started = policy.clock(), time.monotonic()
-        session = uploader.session
-        index_url = session.index_url()
-        authorization = session.authorization_for(index_url)
-        results = list(report.results)
-        try:
-            for i, (dist, result) in enumerate(zip(dists, report.results, strict=True)):
-                if not _wants_verify(result):
-                    continue
-                outcome = verify_listed(
-                    session.transport,
-                    index_url,
-                    dist.project,
-                    dist.filename,
-                    result.sha256 or dist.digests(blake2=False).sha256,
-                    authorization=authorization,
-                    policy=policy,
-                    since=since,
-                )
-                results[i] = _with_outcome(result, outcome)
-        except KeyboardInterrupt:
-            interrupted = True
-        else:
-            interrupted = False
-        elapsed = report.elapsed + time.monotonic() - started
-        return replace(report, results=tuple(results), elapsed=elapsed, interrupted=interrupted)
-
-    # -- a static index --------------------------------------------------------------
-
-    def _to_static(self, index: StaticIndex, dists: list[Distribution]) -> UploadReport:
         started = time.monotonic()
-        results: list[FileResult] = []
-        interrupted = False
-        for dist in dists:
-            if interrupted:
-                results.append(
-                    _file_result(
-                        dist,
-                        index.url,
-                        FileStatus.NOT_STARTED,
-                        reason="not started: the batch was interrupted",
-                    )
-                )
-                continue
-            try:
-                results.append(self._store(index, dist))
-            except KeyboardInterrupt:
-                interrupted = True
-                results.append(
-                    _file_result(
-                        dist,
-                        index.url,
-                        FileStatus.INTERRUPTED,
-                        reason="interrupted while being stored: re-run with skip-existing "
-                        "to finish (an identical file counts as existing)",
-                    )
-                )
-        return UploadReport(
-            repository_url=index.url,
-            registry=STATIC_INDEX,
-            results=tuple(results),
-            elapsed=time.monotonic() - started,
-            interrupted=interrupted,
-        )
+        report = dest.send(dists)
+        elapsed = time.monotonic() - started
+        return _entry(dest, _with(report, notes=(*notes, *report.notes), elapsed=elapsed))
 
-    def _store(self, index: StaticIndex, dist: Distribution) -> FileResult:
-        self._emit(ProgressEvent("started", dist.filename, total_bytes=dist.size))
-        started = time.monotonic()
-        if self.options.dry_run:
-            result = _file_result(
-                dist, index.url, FileStatus.DRY_RUN, reason="dry run: inspected, nothing written"
+    def _stop_reason(self, entry: DestinationReport) -> str | None:
+        if entry.status is DestinationStatus.INTERRUPTED:
+            return "not started: the run was interrupted"
+        if entry.status is DestinationStatus.FAILED and not self.options.keep_going:
+            return (
+                f"not started: {entry.name} failed; later destinations are only "
+                "served with keep_going (--keep-going)"
             )
-        else:
-            try:
-                stored = index.publish(dist)
-            except RegistryUploadError as exc:
-                result = _file_result(dist, index.url, FileStatus.FAILED, error=exc, attempts=1)
-            else:
-                result = _static_result(dist, index.url, stored, self.options.skip_existing)
-        result = replace(result, elapsed=time.monotonic() - started)
-        self._emit(
-            ProgressEvent(
-                "finished",
-                dist.filename,
-                bytes_sent=result.bytes_sent,
-                total_bytes=dist.size,
-                result=result,
-            )
-        )
-        return result
-
-    def _emit(self, event: ProgressEvent) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
+        return None
 
 
-# -- helpers -------------------------------------------------------------------------
+def _with(report: UploadReport, **changes: Any) -> UploadReport:
+    return replace(report, **changes)
 
 
-def _open_destination(
-    name: str,
-    credentials: CredentialsInput | Mapping[str, CredentialsInput],
-    index_urls: Mapping[str, str],
-    uploader_kw: dict[str, Any],
-) -> _Destination:
-    if is_static_destination(name):
-        return _Destination(name=name, index=StaticIndex(name))
-    source = credentials.get(name) if isinstance(credentials, Mapping) else credentials
-    url, repository = (name, None) if "://" in name else (None, name)
-    uploader = Uploader(
-        url,
-        repository=repository,
-        credentials=source,
-        index_url=index_urls.get(name),
-        **uploader_kw,
-    )
-    # A URL is shown without any credentials written into it.
-    return _Destination(name=repository or uploader.repository.url, uploader=uploader)
+def open_destinations(
+    names: Sequence[str | Destination],
+    options: PublishOptions,
+    *,
+    credentials: CredentialsInput | Mapping[str, CredentialsInput] = None,
+    username: str | None = None,
+    password: str | None = None,
+    pypirc: str | os.PathLike[str] | None = None,
+    index_urls: Mapping[str, str] | None = None,
+) -> list[Destination]:
+    """Each destination, opened with its own credentials source.
 
-
-def _verify_policy(timeout: float) -> VerifyPolicy:
+    A destination given twice, a ``credentials`` mapping key that names no
+    destination, or one :class:`Credentials` for several registries is an error.
+    """
+    index_urls = index_urls or {}
+    targets = {
+        name: resolve_target(name, index_url=index_urls.get(name))
+        if "://" in name
+        else resolve_target(repository=name, pypirc=pypirc, index_url=index_urls.get(name))
+        for name in names
+        if isinstance(name, str) and not is_static_destination(name)
+    }
+    sources = _credentials_by_destination(credentials, targets)
+    opened: list[Destination] = []
     try:
-        return VerifyPolicy(timeout=float(timeout))
-    except (TypeError, ValueError):
+        for name in names:
+            if not isinstance(name, str):  # a Destination object, taken as it is
+                opened.append(name)
+                continue
+            target = targets.get(name)
+            if target is None:
+                opened.append(_static(name, options))
+                continue
+            repo = target.repository
+            opened.append(
+                RegistryDestination(
+                    repo,
+                    options.with_tls(ca_cert=target.ca_cert, client_cert=target.client_cert),
+                    credentials=sources.get(name),
+                    username=username,
+                    password=password,
+                    pypirc=None if pypirc is None else os.fspath(pypirc),
+                    name=repo.name or repo.url,
+                    target_source=target.source,
+                )
+            )
+        _refuse_duplicates(opened)
+        if isinstance(credentials, Credentials) and len(targets) > 1:
+            raise ConfigurationError(
+                f"one set of credentials ({credentials.source}) for {len(targets)} registries; "
+                "nothing was sent",
+                hint="Credentials belong to a destination: pass a mapping, "
+                "credentials={destination: Credentials.of(...), ...}.",
+            )
+    except BaseException:
+        for dest in opened:
+            dest.close()
+        raise
+    return opened
+
+
+def _static(name: str, options: PublishOptions) -> Destination:
+    from .static_index import StaticIndex
+
+    return StaticIndexDestination(StaticIndex(name), options, name=name)
+
+
+def _credentials_by_destination(
+    credentials: CredentialsInput | Mapping[str, CredentialsInput],
+    targets: Mapping[str, ResolvedTarget],
+) -> dict[str, CredentialsInput]:
+    """Each registry destination's own credentials source (absent: the default chain)."""
+    if not isinstance(credentials, Mapping):
+        return dict.fromkeys(targets, credentials) if credentials is not None else {}
+    out: dict[str, CredentialsInput] = {}
+    for key, source in credentials.items():
+        matches = [name for name, target in targets.items() if _names(key, name, target)]
+        if not matches:
+            raise ConfigurationError(
+                f"credentials were given for {without_userinfo(str(key))!r}, which is not a "
+                f"registry destination of this run ({', '.join(map(str, targets)) or 'none'})",
+                hint="Key the credentials mapping by a destination as given, its upload URL "
+                "or its .pypirc repository name.",
+            )
+        for name in matches:
+            out[name] = source
+    return out
+
+
+def _names(key: object, name: str, target: ResolvedTarget) -> bool:
+    """Whether a credentials mapping key names this destination."""
+    if not isinstance(key, str):
+        return False
+    wanted = key.rstrip("/")
+    repo = target.repository
+    return wanted in {name.rstrip("/"), repo.url.rstrip("/"), repo.name or ""}
+
+
+def _refuse_shared_secrets(registries: Sequence[RegistryDestination]) -> None:
+    """A secret given for the whole run never goes to several registries."""
+    if len(registries) < 2:
+        return
+    shared = [
+        c.source
+        for d in registries
+        if d.session.chain is not None  # fixed credentials were given for this one alone
+        and (c := d.credentials())
+        and is_run_wide(c.source)
+    ]
+    if not shared:
+        return
+    source = shared[0]
+    lines = "; ".join(f"{d.name}: {d.scoped_source()}" for d in registries)
+    raise NoCredentialsError(
+        f"{source} is a secret for the whole run, and this run has {len(registries)} "
+        f"registry destinations; nothing was sent. Without it, each would use: {lines}",
+        hint="Credentials belong to a destination: give each registry its own (a .pypirc "
+        "section per repository, a keyring or credential-helper entry per host, trusted "
+        "publishing, or publish(credentials={destination: ...})), or publish to one "
+        "registry per run with -u/-p or the *_PASSWORD variables.",
+    )
+
+
+def _no_credentials(dest: RegistryDestination) -> NoCredentialsError:
+    resolution = dest.session.resolution
+    trail = resolution.describe() if resolution is not None else ""
+    where = dest.name if dest.name == dest.url else f"{dest.name} ({dest.url})"
+    return NoCredentialsError(
+        f"no credentials for {where}: {trail or 'no credential provider was asked'}; "
+        "nothing was sent anywhere",
+        hint="Every registry of a publish run needs credentials before it starts: set "
+        "them for this one (~/.pypirc, a keyring, a credential helper), "
+        "or allow uploads without credentials (allow_anonymous=True / --allow-anonymous) "
+        "for a registry that needs none.",
+        url=dest.url,
+    )
+
+
+def _as_destinations(
+    destinations: DestinationInput | Iterable[DestinationInput],
+) -> list[str | Destination]:
+    if isinstance(destinations, str | os.PathLike | Destination):
+        items: list[DestinationInput] = [destinations]
+    else:
+        items = list(destinations)
+    out: list[str | Destination] = []
+    for item in items:
+        if isinstance(item, Destination):
+            out.append(item)
+        elif isinstance(item, str | os.PathLike):
+            out.append(os.fspath(item))
+        else:
+            raise TypeError(
+                f"each destination must be a URL, a repository name, a path or a "
+                f"Destination, not {type(item).__name__}"
+            )
+    if not out:
         raise ConfigurationError(
-            f"verify timeout must be a number of seconds of at least 0, not {timeout!r}",
-            hint="Give the longest wait for the index to list the files, e.g. 60 "
-            "(--verify-timeout 60).",
-        ) from None
+            "no destinations to publish to",
+            hint="Give at least one upload URL, .pypirc repository name or index directory.",
+        )
+    return out
 
 
-def _refuse_duplicates(destinations: Sequence[_Destination]) -> None:
+def _refuse_duplicates(destinations: Sequence[Destination]) -> None:
     seen: dict[str, str] = {}
     for dest in destinations:
         key = dest.url.rstrip("/")
@@ -698,140 +648,18 @@ def _refuse_duplicates(destinations: Sequence[_Destination]) -> None:
         seen[key] = dest.name
 
 
-def _no_credentials(dest: _Destination) -> NoCredentialsError:
-    assert dest.uploader is not None
-    resolution = dest.uploader.resolution
-    trail = resolution.describe() if resolution is not None else ""
-    where = dest.name if dest.name == dest.url else f"{dest.name} ({dest.url})"
-    return NoCredentialsError(
-        f"no credentials for {where}: {trail or 'no credential provider was asked'}; "
-        "nothing was sent anywhere",
-        hint="Every registry destination needs credentials before a publish starts: set "
-        "them for this one (REGISTRY_UPLOAD_PASSWORD, ~/.pypirc, a keyring, a credential "
-        "helper), or allow uploads without credentials (allow_anonymous=True / "
-        "--allow-anonymous) for a registry that needs none.",
-        url=dest.url,
-    )
-
-
-def _entry(dest: _Destination, report: UploadReport) -> DestinationReport:
-    if report.interrupted:
+def _entry(dest: Destination, report: UploadReport, reason: str | None = None) -> DestinationReport:
+    if reason is not None:
+        status = DestinationStatus.NOT_STARTED
+    elif report.interrupted:
         status = DestinationStatus.INTERRUPTED
     elif report.ok:
         status = DestinationStatus.OK
     else:
         status = DestinationStatus.FAILED
     return DestinationReport(
-        name=dest.name, kind=dest.kind, status=status, report=report, reason=None
+        name=dest.name, kind=dest.kind, status=status, report=report, reason=reason
     )
-
-
-def _not_started(dest: _Destination, dists: list[Distribution], reason: str) -> DestinationReport:
-    report = UploadReport(
-        repository_url=dest.url,
-        registry=dest.registry,
-        results=tuple(
-            _file_result(d, dest.url, FileStatus.NOT_STARTED, registry=dest.registry, reason=reason)
-            for d in dists
-        ),
-    )
-    return DestinationReport(
-        name=dest.name,
-        kind=dest.kind,
-        status=DestinationStatus.NOT_STARTED,
-        report=report,
-        reason=reason,
-    )
-
-
-def _all_failed(
-    uploader: Uploader, dists: list[Distribution], error: RegistryUploadError
-) -> UploadReport:
-    registry = uploader.profile.id
-    return UploadReport(
-        repository_url=uploader.repository.url,
-        registry=registry,
-        results=tuple(
-            _file_result(
-                d, uploader.repository.url, FileStatus.FAILED, registry=registry, error=error
-            )
-            for d in dists
-        ),
-    )
-
-
-def _file_result(
-    dist: Distribution,
-    url: str,
-    status: FileStatus,
-    *,
-    registry: str = STATIC_INDEX,
-    reason: str | None = None,
-    error: RegistryUploadError | None = None,
-    attempts: int = 0,
-) -> FileResult:
-    return FileResult(
-        path=str(dist.path),
-        filename=dist.filename,
-        status=status,
-        url=url,
-        registry=registry,
-        attempts=attempts,
-        reason=reason,
-        error=error,
-    )
-
-
-def _static_result(
-    dist: Distribution, url: str, stored: PublishResult, skip_existing: bool
-) -> FileResult:
-    """A static index's answer, as a registry's would read."""
-    base = FileResult(
-        path=str(dist.path),
-        filename=dist.filename,
-        status=FileStatus.UPLOADED,
-        url=url,
-        registry=STATIC_INDEX,
-        attempts=1,
-        sha256=stored.sha256,
-    )
-    if stored.status is PublishStatus.STORED:
-        return replace(base, bytes_sent=dist.size, verified=True, reason=f"stored as {stored.path}")
-    if stored.status is PublishStatus.CONFLICT:
-        return replace(base, status=FileStatus.FAILED, verified=False, error=stored.error)
-    if skip_existing:
-        return replace(
-            base,
-            status=FileStatus.SKIPPED,
-            verified=True,
-            reason="already in the static index with the same sha256",
-        )
-    error = FileExistsOnRegistryError(
-        f"{dist.filename}: the static index already has this file",
-        url=stored.url,
-        registry=STATIC_INDEX,
-        path=str(dist.path),
-        hint="The index already has this very file (same sha256): nothing is lost. "
-        "Re-run with skip-existing (skip_existing=True / --skip-existing) to treat files "
-        "already there as done.",
-    )
-    return replace(base, status=FileStatus.FAILED, error=error)
-
-
-def _wants_verify(result: FileResult) -> bool:
-    """Uploaded or skipped, and not yet confirmed by the index."""
-    return result.status in (FileStatus.UPLOADED, FileStatus.SKIPPED) and not result.verified
-
-
-def _with_outcome(result: FileResult, outcome: VerifyOutcome) -> FileResult:
-    if outcome.status is VerifyStatus.VERIFIED:
-        return replace(result, verified=True, sha256=outcome.sha256)
-    if outcome.status is VerifyStatus.LISTED:
-        return replace(result, reason=outcome.reason)
-    return replace(
-        result, status=FileStatus.FAILED, verified=False, reason=outcome.reason,
-        error=outcome.error,
-    )  # fmt: skip
 
 
 def publish(
@@ -843,26 +671,23 @@ def publish(
     password: str | None = None,
     pypirc: str | os.PathLike[str] | None = None,
     index_urls: Mapping[str, str] | None = None,
-    keep_going: bool = False,
-    verify: bool = False,
-    verify_timeout: float = 60.0,
-    verify_policy: VerifyPolicy | None = None,
-    skip_existing: bool = False,
-    jobs: int = DEFAULT_JOBS,
-    retry: RetryPolicy | None = None,
-    transport: TransportOptions | None = None,
-    allow_insecure: bool = False,
-    allow_anonymous: bool = False,
-    blake2: bool = False,
-    comment: str | None = None,
-    dry_run: bool = False,
-    on_event: Callable[[ProgressEvent], None] | None = None,
-    on_destination: Callable[[DestinationReport], None] | None = None,
+    options: PublishOptions | None = None,
     raise_on_failure: bool = False,
+    **option_args: Unpack[OptionArgs],
 ) -> PublishReport:
-    """Publish ``paths`` to every destination in one call; the keywords are
-    :class:`Publisher`'s.  ``raise_on_failure=True`` raises
-    :class:`PublishFailedError` (with the report) if any file failed anywhere.
+    """Publish ``paths`` to every destination, in order, in one call.
+
+    The keywords are :class:`Publisher`'s (credentials per destination) and the
+    fields of :class:`~registry_upload.options.PublishOptions` (``skip_existing``,
+    ``dry_run``, ``verify``, ``verify_timeout``, ``keep_going``, ``jobs``,
+    ``retry``, ``transport``, ``timeout``, ``attestations``, ``interactive``,
+    ``allow_insecure``, ``allow_anonymous``, ``blake2``, ``comment``,
+    ``on_event``, ``on_destination``).  Raises before anything is sent for
+    unusable files or destinations (:class:`~registry_upload.errors.ConfigurationError`,
+    :class:`~registry_upload.errors.DistributionError`,
+    :class:`~registry_upload.errors.NoCredentialsError`...);
+    :class:`PublishInterrupted` on Ctrl-C; with ``raise_on_failure=True``,
+    :class:`PublishFailedError` if any file failed anywhere.
     """
     with Publisher(
         destinations,
@@ -871,21 +696,8 @@ def publish(
         password=password,
         pypirc=pypirc,
         index_urls=index_urls,
-        keep_going=keep_going,
-        verify=verify,
-        verify_timeout=verify_timeout,
-        verify_policy=verify_policy,
-        skip_existing=skip_existing,
-        jobs=jobs,
-        retry=retry,
-        transport=transport,
-        allow_insecure=allow_insecure,
-        allow_anonymous=allow_anonymous,
-        blake2=blake2,
-        comment=comment,
-        dry_run=dry_run,
-        on_event=on_event,
-        on_destination=on_destination,
+        options=options,
+        **option_args,
     ) as publisher:
         report = publisher.publish(paths)
     if raise_on_failure:

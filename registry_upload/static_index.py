@@ -6,6 +6,7 @@ repository name, not a path) is a tree of plain files that any static web
 server or bucket can serve::
 
     <root>/
+      .registry-upload/           the lock and the temporary files: not to be served
       index.html                  PEP 503 root page: one link per project
       index.json                  PEP 691 root page (api-version 1.1)
       <project>/                  the PEP 503-normalised project name
@@ -20,7 +21,7 @@ server or bucket can serve::
 Use::
 
     index = StaticIndex("file:///srv/simple/")
-    index.preflight()                       # before anything is sent anywhere
+    index.preflight([dist, ...])            # before anything is sent anywhere
     result = index.publish("dist/demo-1.0-py3-none-any.whl")
     result.status                           # stored | exists (same bytes) | conflict
 
@@ -42,52 +43,81 @@ and send it as ``application/vnd.pypi.simple.v1+json`` (nginx)::
         add_header Vary Accept;
     }
 
-Publishing is safe to repeat and to run concurrently: every file is written to a
-temporary name in its final directory and renamed into place, and each project
-update (and the root page) happens under an ``fcntl.flock`` lock on
-``.registry-upload.lock`` (a local file system is needed: NFS locks depend on
-the mount).  The pages list every distribution file in the project directory,
-so a refresh is idempotent and files added by another run are kept.  A file
-name that is already present with the same bytes counts as existing; with other
-bytes it is refused with :class:`~registry_upload.errors.FileExistsOnRegistryError`,
-as a registry would.
+Keep ``.registry-upload/`` out of what is served or synced: in nginx,
+``location ^~ /simple/.registry-upload/ { return 404; }`` (or deny every dot
+path, ``location ~ /[.] { deny all; }``); for a bucket, ``aws s3 sync <root>
+s3://bucket/simple/ --exclude '.registry-upload/*'`` or ``rsync -a
+--exclude=.registry-upload/``.
+
+What a publish guarantees:
+
+* **Nothing partial under a final name.**  Each file (the distribution, its
+  ``.metadata``, each page) is written fully under a temporary name in
+  ``.registry-upload/`` -- a short write is continued, a full disk is an
+  error.  All of them are synced and checked (the distribution and its
+  ``.metadata`` are hashed as written and read back; a page must have its
+  full size) before the first is renamed into place; the directories are
+  synced after.  On any failure every temporary file is removed, so after
+  space is freed a re-run (or ``skip-existing``) finishes the job.
+* **No link inside the index is followed.**  Every name under the root is
+  opened relative to its directory with ``O_NOFOLLOW``; a project directory,
+  a file, the lock or ``.registry-upload`` itself that is a symbolic link is
+  refused with a :class:`~registry_upload.errors.ConfigurationError`, and a
+  refresh leaves linked files out of the pages.
+* **Runs exclude each other** with an ``fcntl.flock`` lock on
+  ``.registry-upload/lock`` (a local file system is needed: NFS locks depend on
+  the mount).  The run that takes it first removes the temporary files that
+  killed runs left (``.registry-upload/tmp-*``, and ``.<name>.<random>.tmp``
+  from older releases).
+* **A publish does not grow with the project**, but for the pages' own bytes.
+  The project's ``index.json`` is its record (one file per line, with what
+  both pages show): a new file is one line spliced into each page, with no
+  directory scan, no parsing and no re-hashing; :meth:`StaticIndex.refresh`
+  rebuilds the pages from the files.  (The pages must list every file and are
+  replaced whole, so writing them is the cost that grows: about 8 MB for
+  10,000 files.)
+* **The preflight sees a full disk.**  :meth:`StaticIndex.preflight` checks the
+  free space against the batch's size, reserves it in a probe file (which a
+  quota refuses) and creates a probe file in each project directory, all
+  removed again, before anything is sent anywhere.
+
+A file name that is already present with the same bytes counts as existing;
+with other bytes it is refused with
+:class:`~registry_upload.errors.FileExistsOnRegistryError`, as a registry would.
 """
 
 from __future__ import annotations
 
 import enum
 import errno
-import html
-import json
 import logging
 import os
 import re
-import sys
-import tempfile
-import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from packaging.metadata import parse_email
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
 
 from ._destination import is_static_destination, root_from_destination
-from ._hashing import CHUNK_SIZE, hash_file
-from .distribution import METADATA_SIZE_LIMIT, Distribution
+from ._hashing import CHUNK_SIZE
+from ._static import pages
+from ._static.pages import HTML_PAGE, JSON_PAGE, Item, Parts
+from ._static.tree import (
+    LOCK_FILE,
+    STATE_DIR,
+    Dir,
+    Staging,
+    WriteFunction,
+    locked,
+    remove_leftovers,
+)
+from .distribution import DISTRIBUTION_SUFFIXES, METADATA_SIZE_LIMIT, Distribution
 from .errors import (
+    ConfigurationError,
     DistributionError,
     FileExistsOnRegistryError,
     InvalidDistributionError,
@@ -100,6 +130,7 @@ __all__ = [
     "JSON_CONTENT_TYPE",
     "JSON_PAGE",
     "LOCK_NAME",
+    "STATE_DIR",
     "PublishResult",
     "PublishStatus",
     "StaticIndex",
@@ -109,21 +140,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The page a static server returns for ``<project>/`` (PEP 503 HTML).
-HTML_PAGE = "index.html"
-#: The PEP 691 JSON page beside it.
-JSON_PAGE = "index.json"
 #: The media type to serve ``index.json`` with.
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
-API_VERSION = "1.1"
-#: The lock file in the root and in each project directory.
-LOCK_NAME = ".registry-upload.lock"
-_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
-_FILE_MODE = 0o644
+#: The lock file, relative to the root (inside :data:`STATE_DIR`).
+LOCK_NAME = f"{STATE_DIR}/{LOCK_FILE}"
 _REGISTRY = "static index"
-
-
-# -- destinations ----------------------------------------------------------------
+#: What a batch may need beyond its files' bytes, per file: the ``.metadata`` and
+#: the two pages' new lines, with room to spare.
+_PER_FILE_MARGIN = 64 << 10
 
 
 # -- results -------------------------------------------------------------------
@@ -186,15 +210,24 @@ class StaticIndex:
 
     ``root`` is a directory path or a ``file:`` URL; the directory is created on
     the first publish if its parent exists.  ``lock_timeout`` bounds the wait
-    for another run's lock (seconds).
+    for another run's lock (seconds).  ``write`` is the function that writes
+    bytes to a file descriptor (:func:`os.write`): a seam to inject short writes
+    and full disks.
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 300.0) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        lock_timeout: float = 300.0,
+        write: WriteFunction = os.write,
+    ) -> None:
         path = root_from_destination(root)
         if path is None:  # a bare word: take it as a relative directory
             path = Path(root)
         self.root = path.absolute()
         self.lock_timeout = lock_timeout
+        self._write = write
 
     def __repr__(self) -> str:
         return f"StaticIndex({str(self.root)!r})"
@@ -207,48 +240,32 @@ class StaticIndex:
     def project_dir(self, project: str) -> Path:
         return self.root / canonicalize_name(project)
 
-    # -- publishing ------------------------------------------------------------
+    # -- preflight -------------------------------------------------------------
 
-    def publish(self, dist: Distribution | str | os.PathLike[str]) -> PublishResult:
-        """Store one wheel or sdist and refresh its project's pages and the root page.
+    def preflight(self, dists: Sequence[Distribution] = ()) -> None:
+        """Raise now if publishing ``dists`` cannot work, before anything goes anywhere.
 
-        Raises :class:`DistributionError` for a file that is not a valid
-        distribution and :class:`UploadError` when the tree cannot be written;
-        a name taken by other bytes is a ``CONFLICT`` result, not an exception.
+        The root (or, before the first publish, its parent) must be a writable
+        directory with room for the batch: the free space is checked against the
+        files' total size, the space is reserved in a probe file (which a quota
+        refuses), and a probe file is created in each project directory; every
+        probe is removed.  A symbolic link where the index keeps its files is
+        refused.  Raises :class:`~registry_upload.errors.ConfigurationError` (no
+        room, a link), :class:`~registry_upload.errors.PermissionDeniedError`, or
+        :class:`~registry_upload.errors.UploadError` (no such directory).
         """
-        if not isinstance(dist, Distribution):
-            dist = Distribution.open(dist)
-        project = dist.project
-        directory = self.project_dir(project)
-        with _os_errors(directory):
-            self._make_dirs(directory)
-            result = self._place(dist, directory)
-            self._refresh_root()
-        logger.debug("%s: %s in %s", dist.filename, result.status, directory)
-        return result
+        where = self._existing_ancestor()
+        need = sum(d.size + _PER_FILE_MARGIN for d in dists)
+        with _os_errors(where, preflight=True):
+            _check_free_space(where, need, len(dists), self.url)
+            if where != self.root:
+                with Dir.open_root(where, self.url) as parent:
+                    parent.probe(need)
+                return
+            with Dir.open_root(self.root, self.url) as root:
+                self._probe_tree(root, dists, need)
 
-    def refresh(self, project: str | None = None) -> None:
-        """Rewrite the pages of one project (or of every project) and the root page."""
-        projects = [canonicalize_name(project)] if project else self._projects()
-        for name in projects:
-            directory = self.root / name
-            with _os_errors(directory), self._locked(directory):
-                _refresh_project(directory)
-        with _os_errors(self.root):
-            self._refresh_root()
-
-    def files(self, project: str) -> dict[str, str]:
-        """The project's files as its JSON page lists them (what installers see):
-        filename -> sha256 hex; ``{}`` for a project the index does not have."""
-        entries = _previous_entries(self.project_dir(project) / JSON_PAGE)
-        return {name: entry.sha256 for name, entry in entries.items()}
-
-    # -- steps -----------------------------------------------------------------
-
-    def preflight(self) -> None:
-        """Raise now if publishing cannot work, before anything goes anywhere: the root
-        (or, before the first publish, its parent) must be a writable directory.
-        Writes nothing."""
+    def _existing_ancestor(self) -> Path:
         where = self.root if self.root.exists() else self.root.parent
         if not where.is_dir():
             state = "is not a directory" if where.exists() else "does not exist"
@@ -267,183 +284,335 @@ class StaticIndex:
                 url=self.url,
                 registry=_REGISTRY,
             )
+        return where
 
-    def _make_dirs(self, directory: Path) -> None:
-        if not self.root.is_dir():
-            self.preflight()
-            self.root.mkdir(exist_ok=True)
-        directory.mkdir(exist_ok=True)
+    def _probe_tree(self, root: Dir, dists: Sequence[Distribution], need: int) -> None:
+        if root.stat(STATE_DIR) is None:
+            root.probe(need)
+        else:
+            with root.child(STATE_DIR) as state:
+                state.stat(LOCK_FILE)
+                state.probe(need)
+        for project in sorted({d.project for d in dists}):
+            if root.stat(project) is None:
+                continue  # made on publish; the root's probe covered it
+            with root.child(project) as directory:
+                for dist in dists:
+                    if dist.project == project:
+                        directory.stat(dist.filename)
+                directory.probe(0)
 
-    def _place(self, dist: Distribution, directory: Path) -> PublishResult:
-        target = directory / dist.filename
-        if target.exists():  # the common skip-existing case: compared without a copy
-            result = self._compare(dist, target, hash_file(dist.path, blake2=False).sha256)
-            with self._locked(directory):
-                _refresh_project(directory)  # repairs pages a killed run left stale
-            return result
-        staged = _Staged.create(dist, directory)
-        try:
-            with self._locked(directory):
-                just_stored = None
-                if target.exists():  # another run stored it while we copied
-                    result = self._compare(dist, target, staged.sha256)
-                else:
-                    staged.commit(target)
-                    just_stored = _known_entry(dist, target, staged.sha256)
-                    result = self._result(dist, target, PublishStatus.STORED, staged.sha256)
-                _refresh_project(directory, just_stored)
-        finally:
-            staged.discard()
+    # -- publishing ------------------------------------------------------------
+
+    def publish(self, dist: Distribution | str | os.PathLike[str]) -> PublishResult:
+        """Store one wheel or sdist and update its project's pages and the root page.
+
+        Raises :class:`DistributionError` for a file that is not a valid
+        distribution, :class:`ConfigurationError` for a symbolic link inside the
+        index, and :class:`UploadError` when the tree cannot be written (nothing
+        partial is left); a name taken by other bytes is a ``CONFLICT`` result,
+        not an exception.
+        """
+        if not isinstance(dist, Distribution):
+            dist = Distribution.open(dist)
+        with (
+            _os_errors(self.root),
+            self._opened() as (root, state),
+            root.child(dist.project, create=True) as project,
+        ):
+            result = self._place(dist, root, state, project)
+        logger.debug("%s: %s in %s", dist.filename, result.status, result.path.parent)
         return result
 
-    def _compare(self, dist: Distribution, target: Path, sha256: str) -> PublishResult:
-        existing = hash_file(target, blake2=False).sha256
-        if existing == sha256:
-            return self._result(dist, target, PublishStatus.EXISTS, sha256)
-        error = FileExistsOnRegistryError(
-            f"{dist.filename}: the static index already has a file with this name but "
-            "different content (sha256 differs)",
-            url=target.as_uri(),
-            registry=_REGISTRY,
-            path=str(dist.path),
-            hint="Bump the version and rebuild: a released filename never changes content.",
-        )
-        return self._result(
-            dist, target, PublishStatus.CONFLICT, sha256, existing=existing, error=error
-        )
+    def refresh(self, project: str | None = None) -> None:
+        """Rebuild the pages of one project (or of every project) from the files in its
+        directory, and the root page; files whose size and time are unchanged are not
+        hashed again.  Symbolic links are left out."""
+        with _os_errors(self.root), self._opened() as (root, state):
+            names = [canonicalize_name(project)] if project else _project_dirs(root)
+            staging = Staging(state, self._write)
+            with ExitStack() as held:  # each directory stays open until its files are in
+                try:
+                    for name in names:
+                        directory = held.enter_context(root.child(name))
+                        remove_leftovers(directory)
+                        items = _rescan(directory, staging)
+                        _stage_rendered(staging, directory, *pages.project_pages(name, items))
+                    _stage_root(staging, root, names, rebuild=True)
+                    staging.commit()
+                finally:
+                    staging.discard()
 
-    def _result(
-        self,
-        dist: Distribution,
-        target: Path,
-        status: PublishStatus,
-        sha256: str,
-        *,
-        existing: str | None = None,
-        error: FileExistsOnRegistryError | None = None,
-    ) -> PublishResult:
-        sidecar = _metadata_path(target)
-        metadata_sha256 = None
-        if status is not PublishStatus.CONFLICT and sidecar.exists():
-            metadata_sha256 = hash_file(sidecar, blake2=False).sha256
-        return PublishResult(
-            filename=dist.filename,
-            project=dist.project,
-            status=status,
-            path=target,
-            url=target.as_uri(),
-            sha256=sha256,
-            metadata_sha256=metadata_sha256,
-            existing_sha256=existing,
-            error=error,
-        )
-
-    def _projects(self) -> list[str]:
+    def files(self, project: str) -> dict[str, str]:
+        """The project's files as its JSON page lists them (what installers see):
+        filename -> sha256 hex; ``{}`` for a project the index does not have."""
+        name = canonicalize_name(project)
         if not self.root.is_dir():
-            return []
-        return sorted(
-            p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")
-        )
+            return {}
+        with _os_errors(self.root), Dir.open_root(self.root, self.url) as root:
+            if root.stat(name) is None:
+                return {}
+            with root.child(name) as directory:
+                items = pages.listed_items(directory.read(JSON_PAGE))
+        return {item["filename"]: item["hashes"]["sha256"] for item in items}
 
-    def _refresh_root(self) -> None:
-        with self._locked(self.root):
-            listed = [name for name in self._projects() if (self.root / name / HTML_PAGE).exists()]
-            _write_atomic(self.root / HTML_PAGE, _root_html(listed))
-            _write_atomic(self.root / JSON_PAGE, _root_json(listed))
+    # -- steps -----------------------------------------------------------------
 
     @contextmanager
-    def _locked(self, directory: Path) -> Iterator[None]:
-        with _flock(directory / LOCK_NAME, self.lock_timeout, self.url):
-            yield
+    def _opened(self) -> Iterator[tuple[Dir, Dir]]:
+        """The root and the state directory, under the lock, leftovers removed."""
+        if not self.root.is_dir():
+            self._existing_ancestor()
+            self.root.mkdir(exist_ok=True)
+        with (
+            Dir.open_root(self.root, self.url) as root,
+            root.child(STATE_DIR, create=True) as state,
+            locked(state, self.lock_timeout),
+        ):
+            remove_leftovers(state, state=True)
+            if not pages.root_is_current(root.read(JSON_PAGE)):
+                remove_leftovers(root)  # last written by an older release: its temporary names
+            yield root, state
+
+    def _place(self, dist: Distribution, root: Dir, state: Dir, project: Dir) -> PublishResult:
+        old_json, old_html = project.read(JSON_PAGE), project.read(HTML_PAGE)
+        if not pages.is_current(old_json, project.path.name):
+            remove_leftovers(project)  # last written by an older release: its temporary names
+        staging = Staging(state, self._write)
+        try:
+            result, item = self._stage_file(dist, project, staging)
+            if item is not None:
+                new_json, new_html = pages.add_file(project.path.name, old_json, old_html, item)
+                _stage_project(staging, project, new_json, new_html)
+                _stage_root(staging, root, [project.path.name])
+            staging.commit()
+        finally:
+            staging.discard()
+        return result
+
+    def _stage_file(
+        self, dist: Distribution, project: Dir, staging: Staging
+    ) -> tuple[PublishResult, Item | None]:
+        """Stage the file (and its ``.metadata``) unless the name is taken; the result,
+        and the page entry (``None`` for a conflict: the pages stay as they are)."""
+        existing = project.stat(dist.filename)
+        if existing is None:
+            metadata_sha256 = _stage_metadata(dist, project, staging)
+            copied = staging.add(project, dist.filename, _source_chunks(dist))
+            sha256, size, mtime_ns = copied.sha256, copied.size, copied.mtime_ns
+            status = PublishStatus.STORED
+        else:
+            sha256 = dist.digests(blake2=False).sha256
+            held = project.sha256(dist.filename)
+            if held != sha256:
+                return _conflict(dist, project.path / dist.filename, sha256, held), None
+            metadata_sha256 = _metadata_sha256(project, dist.filename)
+            if metadata_sha256 is None:  # a killed run, or a copy by hand: add it now
+                metadata_sha256 = _stage_metadata(dist, project, staging)
+            size, mtime_ns = existing.st_size, existing.st_mtime_ns
+            status = PublishStatus.EXISTS
+        item = pages.file_item(
+            dist.filename,
+            sha256=sha256,
+            size=size,
+            upload_time=pages.iso_time(mtime_ns),
+            requires_python=dist.metadata.get("requires_python"),
+            metadata_sha256=metadata_sha256,
+        )
+        result = _result(dist, project.path / dist.filename, status, sha256, metadata_sha256)
+        return result, item
 
 
-# -- staging a file ------------------------------------------------------------
+# -- one file ----------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Staged:
-    """A distribution (and its PEP 658 metadata) copied under hidden temporary names."""
-
-    temp: Path
-    sha256: str
-    metadata_temp: Path | None
-
-    @classmethod
-    def create(cls, dist: Distribution, directory: Path) -> _Staged:
-        metadata_temp = None
-        if dist.filetype == "bdist_wheel":
-            metadata_temp = _temp_file(directory, dist.filename + ".metadata")
-            _write_fd(metadata_temp, wheel_metadata(dist.path))
-        temp = _temp_file(directory, dist.filename)
-        sha256 = _copy_hashing(dist.path, temp)
-        return cls(temp=temp, sha256=sha256, metadata_temp=metadata_temp)
-
-    def commit(self, target: Path) -> None:
-        """The metadata goes in first, so the wheel never appears without it."""
-        if self.metadata_temp is not None:
-            os.replace(self.metadata_temp, _metadata_path(target))
-            self.metadata_temp = None
-        os.replace(self.temp, target)
-        _fsync_dir(target.parent)
-
-    def discard(self) -> None:
-        for temp in (self.temp, self.metadata_temp):
-            if temp is not None:
-                temp.unlink(missing_ok=True)
+def _result(
+    dist: Distribution,
+    target: Path,
+    status: PublishStatus,
+    sha256: str,
+    metadata_sha256: str | None = None,
+    *,
+    existing: str | None = None,
+    error: FileExistsOnRegistryError | None = None,
+) -> PublishResult:
+    return PublishResult(
+        filename=dist.filename,
+        project=dist.project,
+        status=status,
+        path=target,
+        url=target.as_uri(),
+        sha256=sha256,
+        metadata_sha256=metadata_sha256,
+        existing_sha256=existing,
+        error=error,
+    )
 
 
-def _temp_file(directory: Path, name: str) -> Path:
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(temp, _FILE_MODE)  # mkstemp makes 0600: the web server must read it
-    return Path(temp)
+def _conflict(dist: Distribution, target: Path, sha256: str, existing: str) -> PublishResult:
+    error = FileExistsOnRegistryError(
+        f"{dist.filename}: the static index already has a file with this name but "
+        "different content (sha256 differs)",
+        url=target.as_uri(),
+        registry=_REGISTRY,
+        path=str(dist.path),
+        hint="Bump the version and rebuild: a released filename never changes content.",
+    )
+    return _result(dist, target, PublishStatus.CONFLICT, sha256, existing=existing, error=error)
 
 
-def _copy_hashing(source: Path, temp: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(source, "rb", buffering=0) as src, open(temp, "wb", buffering=0) as dst:
-        while chunk := src.read(CHUNK_SIZE):
-            digest.update(chunk)
-            dst.write(chunk)
-        os.fsync(dst.fileno())
-    return digest.hexdigest()
-
-
-def _write_fd(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _source_chunks(dist: Distribution) -> Iterator[bytes]:
+    """The distribution's bytes; a file that changed size since it was inspected stops
+    the copy (its pages would describe other bytes)."""
+    size = 0
+    with open(dist.path, "rb", buffering=0) as fh:
+        while chunk := fh.read(CHUNK_SIZE):
+            size += len(chunk)
+            yield chunk
+    if size != dist.size:
+        raise DistributionError(
+            f"{dist.path}: changed while being published ({dist.size} bytes when inspected, "
+            f"{size} now)",
+            hint="Do not rebuild while publishing; run again to publish the new file.",
+            path=str(dist.path),
+        )
 
 
-def _write_atomic(path: Path, data: bytes) -> bool:
-    """Replace ``path`` with ``data`` unless it already holds exactly that; True if written."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    temp = _temp_file(path.parent, path.name)
-    try:
-        _write_fd(temp, data)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-    logger.debug("wrote %s", path)
-    return True
+def _metadata_name(filename: str) -> str:
+    return filename + ".metadata"
 
 
-def _fsync_dir(directory: Path) -> None:
-    if sys.platform == "win32":
+def _metadata_sha256(project: Dir, filename: str) -> str | None:
+    """The sha256 of the ``.metadata`` beside a wheel; ``None`` if it has none (yet)."""
+    if not filename.endswith(".whl"):
+        return None
+    name = _metadata_name(filename)
+    return project.sha256(name) if project.stat(name) is not None else None
+
+
+def _stage_metadata(dist: Distribution, project: Dir, staging: Staging) -> str | None:
+    if dist.filetype != "bdist_wheel":
+        return None
+    data = core_metadata(dist)
+    return staging.add(project, _metadata_name(dist.filename), (data,)).sha256
+
+
+def core_metadata(dist: Distribution) -> bytes:
+    """The wheel's ``METADATA`` bytes as the inspector read and validated them, for
+    PEP 658 (read from the wheel, with the same bounds, only for a Distribution
+    built without them)."""
+    return dist.core_metadata or wheel_metadata(dist.path)
+
+
+# -- pages -------------------------------------------------------------------------
+
+
+def _stage_project(
+    staging: Staging, project: Dir, new_json: Parts | None, new_html: Parts | None
+) -> None:
+    """Stage the pages that change: the JSON page first, which is the project's record."""
+    for name, parts in ((JSON_PAGE, new_json), (HTML_PAGE, new_html)):
+        if parts is not None:
+            staging.add_page(project, name, parts)
+
+
+def _stage_rendered(staging: Staging, directory: Dir, json_page: bytes, html_page: bytes) -> None:
+    """Stage whole pages, each only if it differs from the one in place."""
+    for name, new in ((JSON_PAGE, json_page), (HTML_PAGE, html_page)):
+        parts = pages.changed(new, directory.read(name))
+        if parts is not None:
+            staging.add_page(directory, name, parts)
+
+
+def _stage_root(
+    staging: Staging, root: Dir, projects: Collection[str], *, rebuild: bool = False
+) -> None:
+    """List ``projects`` on the root pages; unchanged when they are listed already."""
+    listed = pages.listed_projects(root.read(JSON_PAGE))
+    if not rebuild and set(projects) <= set(listed) and root.stat(HTML_PAGE) is not None:
         return
-    fd = os.open(directory, os.O_RDONLY)
+    on_disk = {name for name in _project_dirs(root) if _has_page(root, name)}
+    _stage_rendered(staging, root, *pages.root_pages(sorted(on_disk | set(projects))))
+
+
+def _project_dirs(root: Dir) -> list[str]:
+    """The project directories (links are left out, with a warning)."""
+    names = []
+    for entry in root.names():
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            logger.warning("%s: a symbolic link inside the index: left out", root.path / entry.name)
+        elif entry.is_dir(follow_symlinks=False):
+            names.append(entry.name)
+    return names
+
+
+def _has_page(root: Dir, name: str) -> bool:
+    with root.child(name) as directory:
+        return directory.stat(JSON_PAGE) is not None
+
+
+# -- refresh -----------------------------------------------------------------------
+
+
+def _rescan(directory: Dir, staging: Staging) -> list[Item]:
+    """Every distribution file in the directory, in the order the JSON page had them
+    (new ones after, by name); links and non-regular files are left out."""
+    known = {i["filename"]: i for i in pages.listed_items(directory.read(JSON_PAGE))}
+    order = {name: n for n, name in enumerate(known)}
+    items = []
+    for entry in directory.names():
+        if entry.name.startswith(".") or not entry.name.endswith(DISTRIBUTION_SUFFIXES):
+            continue
+        if entry.is_symlink():
+            logger.warning(
+                "%s: a symbolic link inside the index: not listed", directory.path / entry.name
+            )
+        elif entry.is_file(follow_symlinks=False):
+            items.append(_rescanned(directory, entry.name, known.get(entry.name), staging))
+    return sorted(items, key=lambda i: (order.get(i["filename"], len(order)), i["filename"]))
+
+
+def _rescanned(directory: Dir, name: str, known: Item | None, staging: Staging) -> Item:
+    st = directory.stat(name)
+    assert st is not None
+    upload_time = pages.iso_time(st.st_mtime_ns)
+    path = directory.path / name
+    unchanged = known is not None and (known["size"], known["upload-time"]) == (
+        st.st_size,
+        upload_time,
+    )
+    metadata_sha256 = _metadata_sha256(directory, name)
+    missing_metadata = metadata_sha256 is None and name.endswith(".whl")
+    dist = _inspect(path) if missing_metadata or not unchanged else None
+    if missing_metadata and dist is not None:
+        metadata_sha256 = _stage_metadata(dist, directory, staging)
+    if known is not None and unchanged:
+        item = {k: v for k, v in known.items() if k not in ("core-metadata", "dist-info-metadata")}
+        sha256, requires_python = known["hashes"]["sha256"], known.get("requires-python")
+    else:
+        logger.debug("hashing %s", path)
+        sha256 = directory.sha256(name)
+        requires_python = dist.metadata.get("requires_python") if dist else None
+        item = {"yanked": known["yanked"]} if known and "yanked" in known else {}
+    fresh = pages.file_item(
+        name,
+        sha256=sha256,
+        size=st.st_size,
+        upload_time=upload_time,
+        requires_python=requires_python,
+        metadata_sha256=metadata_sha256,
+    )
+    return {**fresh, **{k: v for k, v in item.items() if k not in fresh}}
+
+
+def _inspect(path: Path) -> Distribution | None:
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        return Distribution.open(path, attestations=False)
+    except DistributionError as exc:
+        logger.warning("%s: listed without its metadata: %s", path, exc.message)
+        return None
 
 
 # -- wheel metadata (PEP 658) --------------------------------------------------
@@ -479,268 +648,40 @@ def wheel_metadata(path: str | os.PathLike[str]) -> bytes:
         ) from None
 
 
-def _metadata_path(dist_path: Path) -> Path:
-    return dist_path.with_name(dist_path.name + ".metadata")
+# -- space and OS errors ---------------------------------------------------------
+
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
 
 
-# -- scanning a project directory -----------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One distribution file as the pages list it."""
-
-    filename: str
-    size: int
-    upload_time: str
-    sha256: str
-    requires_python: str | None
-    metadata_sha256: str | None
-    version: str | None
-
-
-def _is_distribution(name: str) -> bool:
-    return not name.startswith(".") and name.endswith(_DIST_SUFFIXES)
-
-
-def _scan(directory: Path, just_stored: _Entry | None = None) -> list[_Entry]:
-    """Every distribution file in the directory; hashes reused from index.json when the
-    file's size and modification time are unchanged (a refresh does not rehash gigabytes)."""
-    known = _previous_entries(directory / JSON_PAGE)
-    if just_stored is not None:
-        known[just_stored.filename] = just_stored
-    entries = []
-    for path in sorted(directory.iterdir(), key=lambda p: p.name):
-        if not _is_distribution(path.name) or not path.is_file():
-            continue
-        entries.append(_entry(path, known.get(path.name)))
-    return entries
-
-
-def _entry(path: Path, known: _Entry | None) -> _Entry:
-    stat = path.stat()
-    upload_time = _iso_time(stat.st_mtime_ns)
-    metadata_sha256 = _ensure_metadata(path) if path.name.endswith(".whl") else None
-    if known is not None and known.size == stat.st_size and known.upload_time == upload_time:
-        sha256, requires_python = known.sha256, known.requires_python
-    else:
-        logger.debug("hashing %s", path)
-        sha256 = hash_file(path, blake2=False).sha256
-        requires_python = _requires_python(path)
-    return _Entry(
-        filename=path.name,
-        size=stat.st_size,
-        upload_time=upload_time,
-        sha256=sha256,
-        requires_python=requires_python,
-        metadata_sha256=metadata_sha256,
-        version=_version_of(path.name),
-    )
-
-
-def _known_entry(dist: Distribution, target: Path, sha256: str) -> _Entry:
-    """What a refresh needs to know about a file this run just stored (no rehash)."""
-    stat = target.stat()
-    return _Entry(
-        filename=target.name,
-        size=stat.st_size,
-        upload_time=_iso_time(stat.st_mtime_ns),
-        sha256=sha256,
-        requires_python=dist.metadata.get("requires_python"),
-        metadata_sha256=None,
-        version=dist.version,
-    )
-
-
-def _ensure_metadata(wheel: Path) -> str | None:
-    """The sha256 of the wheel's ``.metadata`` file, written first if it is missing."""
-    sidecar = _metadata_path(wheel)
-    if not sidecar.exists():
-        try:
-            _write_atomic(sidecar, wheel_metadata(wheel))
-        except DistributionError as exc:
-            logger.warning("%s: no PEP 658 metadata file: %s", wheel, exc.message)
-            return None
-    return hash_file(sidecar, blake2=False).sha256
-
-
-def _requires_python(path: Path) -> str | None:
-    try:
-        if path.name.endswith(".whl"):
-            sidecar = _metadata_path(path)
-            data = sidecar.read_bytes() if sidecar.exists() else wheel_metadata(path)
-            raw, _ = parse_email(data)
-            return raw.get("requires_python")
-        return Distribution.open(path).metadata.get("requires_python")
-    except (DistributionError, ValueError, OSError) as exc:
-        logger.warning("%s: requires-python unknown: %s", path, exc)
-        return None
-
-
-def _version_of(filename: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-
-
-def _iso_time(mtime_ns: int) -> str:
-    moment = datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _previous_entries(json_page: Path) -> dict[str, _Entry]:
-    try:
-        data = json.loads(json_page.read_bytes())
-        return {e.filename: e for e in map(_entry_from_json, data["files"]) if e is not None}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-
-
-def _entry_from_json(item: dict[str, Any]) -> _Entry | None:
-    try:
-        metadata = item.get("core-metadata")
-        return _Entry(
-            filename=str(item["filename"]),
-            size=int(item["size"]),
-            upload_time=str(item["upload-time"]),
-            sha256=str(item["hashes"]["sha256"]),
-            requires_python=item.get("requires-python"),
-            metadata_sha256=metadata.get("sha256") if isinstance(metadata, dict) else None,
-            version=None,
+def _check_free_space(where: Path, need: int, count: int, url: str) -> None:
+    if need <= 0 or not hasattr(os, "statvfs"):
+        return
+    fs = os.statvfs(where)
+    free = fs.f_bavail * fs.f_frsize
+    if free < need:
+        raise _no_room(
+            f"{where}: the static index needs about {need:,} bytes for {count} file(s), "
+            f"but its file system has {free:,} bytes free",
+            where,
+            url,
         )
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
-def _refresh_project(directory: Path, just_stored: _Entry | None = None) -> None:
-    """Rewrite the project's two pages from what is in the directory (under its lock)."""
-    entries = _scan(directory, just_stored)
-    name = directory.name
-    _write_atomic(directory / JSON_PAGE, _project_json(name, entries))
-    _write_atomic(directory / HTML_PAGE, _project_html(name, entries))
-
-
-# -- pages -----------------------------------------------------------------------
-
-
-def _html_page(title: str, links: list[str]) -> bytes:
-    body = "\n".join(f"    {link}<br>" for link in links)
-    return (
-        "<!DOCTYPE html>\n<html>\n  <head>\n"
-        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
-        f"    <title>{html.escape(title)}</title>\n  </head>\n  <body>\n"
-        f"    <h1>{html.escape(title)}</h1>\n{body}\n  </body>\n</html>\n"
-    ).encode()
-
-
-def _json_page(data: dict[str, Any]) -> bytes:
-    return (json.dumps({"meta": {"api-version": API_VERSION}, **data}, indent=1) + "\n").encode()
-
-
-def _root_html(projects: list[str]) -> bytes:
-    links = [f'<a href="{quote(n)}/">{html.escape(n)}</a>' for n in projects]
-    return _html_page("Simple index", links)
-
-
-def _root_json(projects: list[str]) -> bytes:
-    return _json_page({"projects": [{"name": n} for n in projects]})
-
-
-def _anchor(entry: _Entry) -> str:
-    attrs = [f'href="{quote(entry.filename)}#sha256={entry.sha256}"']
-    if entry.requires_python:
-        attrs.append(f'data-requires-python="{html.escape(entry.requires_python)}"')
-    if entry.metadata_sha256:
-        value = f"sha256={entry.metadata_sha256}"
-        attrs += [f'data-dist-info-metadata="{value}"', f'data-core-metadata="{value}"']
-    return f"<a {' '.join(attrs)}>{html.escape(entry.filename)}</a>"
-
-
-def _project_html(name: str, entries: list[_Entry]) -> bytes:
-    return _html_page(f"Links for {name}", [_anchor(e) for e in entries])
-
-
-def _file_json(entry: _Entry) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "filename": entry.filename,
-        "url": quote(entry.filename),
-        "hashes": {"sha256": entry.sha256},
-        "size": entry.size,
-        "upload-time": entry.upload_time,
-    }
-    if entry.requires_python:
-        item["requires-python"] = entry.requires_python
-    if entry.metadata_sha256:
-        item["core-metadata"] = {"sha256": entry.metadata_sha256}
-        item["dist-info-metadata"] = {"sha256": entry.metadata_sha256}
-    return item
-
-
-def _project_json(name: str, entries: list[_Entry]) -> bytes:
-    versions = {e.version for e in entries if e.version}
-    return _json_page(
-        {
-            "name": name,
-            "versions": sorted(versions, key=Version),
-            "files": [_file_json(e) for e in entries],
-        }
+def _no_room(message: str, where: Path, url: str) -> ConfigurationError:
+    return ConfigurationError(
+        message,
+        hint="Free space (or raise the quota) where the index lives, then run again; "
+        "nothing has been sent anywhere yet.",
+        path=str(where),
+        url=url,
+        registry=_REGISTRY,
     )
 
 
-# -- locks and OS errors -------------------------------------------------------
-
-
 @contextmanager
-def _flock(path: Path, timeout: float, url: str) -> Iterator[None]:
-    """An exclusive advisory lock on ``path`` (created if needed), waited for at most
-    ``timeout`` seconds; flock locks belong to the open file, so threads are covered too."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
-    try:
-        _acquire(fd, path, timeout, url)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
-
-
-def _acquire(fd: int, path: Path, timeout: float, url: str) -> None:
-    if sys.platform == "win32":  # pragma: no cover - no flock on Windows
-        import msvcrt
-
-        def try_lock() -> None:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        def try_lock() -> None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        try:
-            try_lock()
-            return
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
-        if time.monotonic() >= deadline:
-            raise UploadError(
-                f"{path}: another run has held this lock for over {timeout:.0f} s",
-                hint="Wait for the other publish to the index to finish, or stop the stuck "
-                "process that holds the lock file open.",
-                url=url,
-                registry=_REGISTRY,
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-
-
-@contextmanager
-def _os_errors(where: Path) -> Iterator[None]:
-    """Turn a failing write into an UploadError that names the place and the fix."""
+def _os_errors(where: Path, *, preflight: bool = False) -> Iterator[None]:
+    """Turn a failing write into a typed error that names the place and the fix; in the
+    preflight, no room is a :class:`ConfigurationError` (nothing was sent yet)."""
     try:
         yield
     except OSError as exc:
@@ -751,6 +692,18 @@ def _os_errors(where: Path) -> Iterator[None]:
                 f"{shown}: cannot write to the static index: {reason}",
                 hint="Check the directory's owner and permissions (the publishing user "
                 "must be able to create files in it).",
+                url=where.as_uri(),
+                registry=_REGISTRY,
+            ) from None
+        if exc.errno in _NO_ROOM and preflight:
+            raise _no_room(
+                f"{shown}: cannot reserve room: {reason}", where, where.as_uri()
+            ) from None
+        if exc.errno in _NO_ROOM:
+            raise UploadError(
+                f"{shown}: cannot update the static index: {reason}",
+                hint="Free space (or raise the quota) where the index lives, then run again "
+                "with skip-existing: nothing partial was left in the index.",
                 url=where.as_uri(),
                 registry=_REGISTRY,
             ) from None

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from registry_upload.cli import _Progress, expand, main
+from registry_upload.cli import expand, main
+from registry_upload.cli._printer import Progress as _Progress
 from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 from registry_upload.uploader import ProgressEvent
 
 from .conftest import CANARY, assert_no_canary
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "REGISTRY_UPLOAD_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "registry_upload", *args],
-        capture_output=True,
-        text=True,
-        env={**base, "HOME": "/nonexistent", **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+from .support import cli as run
 
 
 @pytest.fixture
@@ -110,7 +99,7 @@ def test_bad_input_exits_2_with_hint(tmp_path: Path) -> None:
     assert "corrupt or truncated" in out.stderr and "hint:" in out.stderr
     assert "Traceback" not in out.stderr
     none = run("upload", str(tmp_path / "*.whl.nothing"))
-    assert none.returncode == 2 and "no distribution files matched" in none.stderr
+    assert none.returncode == 2 and "no distribution files" in none.stderr
 
 
 def test_unknown_pypirc_repository_is_a_usage_error(tmp_path: Path) -> None:
@@ -170,9 +159,14 @@ def test_expand_dirs_and_globs(dist_dir: Path) -> None:
     assert [Path(p).name for p in found] == ["clipkg-1.0-py3-none-any.whl", "clipkg-1.0.tar.gz"]
 
 
-def test_main_in_process_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_in_process_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no dist/ here: uv's default dist/* finds nothing
+    assert main(["upload"]) == 2
+    assert "no distribution files" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
-        main(["upload"])
+        main(["upload", "--jobs", "0"])
     assert info.value.code == 2
 
 

@@ -50,7 +50,7 @@ def test_codeartifact_answer_in_text_and_json(fakes: FakeTools) -> None:
     assert "Username: aws" in out and "Kind: cloud-token" in out
     assert "Expires: 2031-01-02 03:04:05 UTC" in out
     assert "Details: domain=acme-corp, owner=123456789012, region=eu-west-1" in out
-    assert "env: skipped (REGISTRY_UPLOAD_PASSWORD and TWINE_PASSWORD are not set)" in out
+    assert "env: skipped (REGISTRY_UPLOAD_PASSWORD, TWINE_PASSWORD and UV_PUBLISH" in out
     assert "prompt" not in out  # the chain stopped at the answer
     assert_no_canary(text.stdout, text.stderr)
 

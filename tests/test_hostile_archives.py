@@ -32,10 +32,10 @@ from registry_upload import (
     InvalidDistributionError,
     Severity,
     UnsupportedDistributionError,
-    _archives,
     check,
 )
 from registry_upload.distribution import ATTESTATION_SIZE_LIMIT, unreadable_error
+from registry_upload.inspect import _common
 from registry_upload.testing import core_metadata, make_wheel
 
 # --- builders ------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_gzip_bomb_is_refused_without_unpacking_it_all(tmp_path: Path) -> None:
 def test_member_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     extra = [_tar_member(f"evil-1.0/f{i}", b"") for i in range(30)]
     path = _sdist(tmp_path, extra)
-    monkeypatch.setattr(_archives, "MAX_MEMBERS", 10)
+    monkeypatch.setattr(_common, "MAX_MEMBERS", 10)
     error = _refused(path)
     assert _codes(error) == ["too-many-members"]
     assert "more than 10 members" in error.problems[0].message

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,14 +30,23 @@ from registry_upload import (
     VerifyPolicy,
     upload,
 )
-from registry_upload.cli import _parser, main
+from registry_upload.cli import main
+from registry_upload.cli._parser import parser as _parser
 from registry_upload.publish import Publisher, publish
 from registry_upload.static_index import StaticIndex
 from registry_upload.testing import Action, FakeRegistry, Reply, make_sdist, make_wheel
 
 from .conftest import CANARY, assert_no_canary
+from .support import cli
 
 GOOD = Credentials.of("alice", CANARY, source="test")
+
+
+def each(creds: Credentials, *registries: FakeRegistry) -> dict[str, Credentials]:
+    """Credentials belong to a destination: the same ones, given to each."""
+    return {registry.url: creds for registry in registries}
+
+
 NO_RETRY = RetryPolicy(attempts=1)
 REFUSED = Action("reply", Reply(403, "Invalid or non-existent authentication information."))
 #: Accepted, but not (yet) listed on the index: what a CDN in front of an index looks like.
@@ -94,7 +102,7 @@ def test_every_destination_gets_every_file_in_order(
     report = publish(
         dists,
         [first.url, tmp_path / "simple", second.url],
-        credentials=GOOD,
+        credentials={first.url: GOOD, second.url: GOOD},
         on_destination=lambda d: served.append(d.name),
     )
     assert report.ok and not report.interrupted
@@ -119,7 +127,10 @@ def test_a_failed_destination_stops_the_later_ones(
     first, second = registries
     first.default = REFUSED
     report = publish(
-        dists, [first.url, second.url, tmp_path / "simple"], credentials=GOOD, retry=NO_RETRY
+        dists,
+        [first.url, second.url, tmp_path / "simple"],
+        credentials=each(GOOD, first, second),
+        retry=NO_RETRY,
     )
     assert not report.ok
     assert [d.status for d in report] == [
@@ -146,7 +157,7 @@ def test_keep_going_serves_the_later_destinations(
 ) -> None:
     first, second = registries
     first.default = REFUSED
-    report = publish(dists, [first.url, second.url], credentials=GOOD, retry=NO_RETRY,
+    report = publish(dists, [first.url, second.url], credentials=each(GOOD, first, second), retry=NO_RETRY,
                      keep_going=True)  # fmt: skip
     assert [d.status for d in report] == [DestinationStatus.FAILED, DestinationStatus.OK]
     assert sorted(second.stored) == sorted(names(dists))
@@ -200,7 +211,8 @@ def test_dry_run_sends_and_writes_nothing_but_checks_everything(
     registries: tuple[FakeRegistry, FakeRegistry], dists: list[Path], tmp_path: Path
 ) -> None:
     first, second = registries
-    report = publish(dists, [first.url, tmp_path / "simple", second.url], credentials=GOOD,
+    report = publish(dists, [first.url, tmp_path / "simple", second.url],
+                     credentials=each(GOOD, first, second),
                      dry_run=True, verify=True)  # fmt: skip
     assert report.ok and report.dry_run
     assert report.counts()["dry-run"] == 6
@@ -325,7 +337,7 @@ def test_ctrl_c_while_verifying_reports_what_was_done(
 
     fake = FakeTime(on_sleep=interrupt)
     with pytest.raises(PublishInterrupted) as info:
-        publish(dists, [first.url, second.url], credentials=GOOD, verify=True,
+        publish(dists, [first.url, second.url], credentials=each(GOOD, first, second), verify=True,
                 verify_policy=fake.policy())  # fmt: skip
     assert isinstance(info.value, UploadInterrupted)  # existing handlers still catch it
     partial = info.value.publish_report
@@ -360,11 +372,13 @@ def test_json_report_shape(
 ) -> None:
     first, second = registries
     second.default = REFUSED
-    report = publish(dists, [first.url, second.url, tmp_path / "simple"], credentials=GOOD,
+    report = publish(dists, [first.url, second.url, tmp_path / "simple"],
+                     credentials=each(GOOD, first, second),
                      retry=NO_RETRY)  # fmt: skip
     data = json.loads(json.dumps(report.to_dict()))
     assert set(data) == {
         "ok", "interrupted", "dry_run", "verify", "elapsed", "counts", "destinations", "files",
+        "results",
     }  # fmt: skip
     assert data["ok"] is False and data["counts"]["total"] == 6
     assert [d["destination"] for d in data["destinations"]] == [
@@ -385,19 +399,17 @@ def test_json_report_shape(
 # -- the CLI -----------------------------------------------------------------------------
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "REGISTRY_UPLOAD_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "registry_upload", *args],
-        capture_output=True,
-        text=True,
-        env={**base, "HOME": "/nonexistent", **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-
-
 ENV = {"REGISTRY_UPLOAD_USERNAME": "alice", "REGISTRY_UPLOAD_PASSWORD": CANARY}
+
+
+def authed(registry: FakeRegistry) -> str:
+    """The registry's URL with its own credentials written in (scoped to it)."""
+    return registry.url.replace("http://", f"http://alice:{CANARY}@")
+
+
+def line(status: str, filename: str, dest: str) -> str:
+    """One file's line in a run with several destinations."""
+    return f"{status.upper():11} {filename} → {dest} ("
 
 
 def test_cli_destinations_keep_their_order_across_options() -> None:
@@ -415,16 +427,16 @@ def test_cli_publishes_to_each_destination_with_one_line_per_file(
 ) -> None:
     first, second = registries
     simple = tmp_path / "simple"
-    done = cli("upload", str(dist_dir), "--repository-url", first.url, "-r", str(simple),
-               "--repository-url", second.url, "-v", env=ENV)  # fmt: skip
+    done = cli("upload", str(dist_dir), "--repository-url", authed(first), "-r", str(simple),
+               "--repository-url", authed(second), "-v")  # fmt: skip
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert f"  1. {first.url} (unknown)" in out
     assert f"  2. {simple} {simple.as_uri()}/ (static-index)" in out
-    assert "credentials: env:REGISTRY_UPLOAD_PASSWORD" in out
+    assert "credentials: url" in out
     for dest in (first.url, str(simple), second.url):
-        assert f"UPLOADED  clipkg-1.0-py3-none-any.whl → {dest}" in out
-        assert f"UPLOADED  clipkg-1.0.tar.gz → {dest}" in out
+        assert line("uploaded", "clipkg-1.0-py3-none-any.whl", dest) in out
+        assert line("uploaded", "clipkg-1.0.tar.gz", dest) in out
     assert out.index(f"→ {first.url}") < out.index(f"→ {simple}") < out.index(f"→ {second.url}")
     assert "3 of 3 destination(s) ok" in out
     assert_no_canary(done.stdout, done.stderr)
@@ -435,16 +447,16 @@ def test_cli_stops_after_a_failed_destination_unless_keep_going(
 ) -> None:
     first, second = registries
     first.default = REFUSED
-    args = ("upload", str(dist_dir), "--repository-url", first.url,
-            "--repository-url", second.url, "--attempts", "1")  # fmt: skip
-    stopped = cli(*args, env=ENV)
+    args = ("upload", str(dist_dir), "--repository-url", authed(first),
+            "--repository-url", authed(second), "--attempts", "1")  # fmt: skip
+    stopped = cli(*args)
     assert stopped.returncode == 1
-    assert f"FAILED    clipkg-1.0.tar.gz → {first.url}" in stopped.stdout
-    assert f"NOT-STARTED clipkg-1.0.tar.gz → {second.url}" in stopped.stdout
+    assert line("failed", "clipkg-1.0.tar.gz", first.url) in stopped.stdout
+    assert line("not-started", "clipkg-1.0.tar.gz", second.url) in stopped.stdout
     assert "--keep-going" in stopped.stdout and second.requests == []
-    going = cli(*args, "--keep-going", env=ENV)
+    going = cli(*args, "--keep-going")
     assert going.returncode == 1
-    assert f"UPLOADED  clipkg-1.0.tar.gz → {second.url}" in going.stdout
+    assert line("uploaded", "clipkg-1.0.tar.gz", second.url) in going.stdout
     assert_no_canary(stopped.stdout, stopped.stderr, going.stdout, going.stderr)
 
 
@@ -459,7 +471,7 @@ def test_cli_json_dry_run_and_usage_errors(
     data = json.loads(dry.stdout)
     assert data["dry_run"] is True and data["counts"]["dry-run"] == 4
     assert [d["destination"] for d in data["destinations"]] == [first.url, str(simple)]
-    assert f"DRY-RUN   clipkg-1.0.tar.gz → {simple}" in dry.stderr  # what would go where
+    assert line("dry-run", "clipkg-1.0.tar.gz", str(simple)) in dry.stderr  # what would go where
     assert first.posts == [] and not simple.exists()
     # no credentials for a registry: exit 2 before anything is sent
     nocreds = cli("upload", str(dist_dir), "--repository-url", first.url,
@@ -478,7 +490,8 @@ def test_cli_verify_single_destination(
     first, _ = registries
     done = cli("upload", str(dist_dir), "--repository-url", first.url, "--verify", env=ENV)
     assert done.returncode == 0, done.stderr
-    assert f"UPLOADED  clipkg-1.0-py3-none-any.whl → {first.url} (verified)" in done.stdout
+    assert "UPLOADED    clipkg-1.0-py3-none-any.whl (" in done.stdout
+    assert done.stdout.count(", verified)") == 2
 
 
 def test_cli_in_process_logs_and_output_never_show_the_secret(
@@ -491,11 +504,9 @@ def test_cli_in_process_logs_and_output_never_show_the_secret(
     first, second = registries
     second.default = REFUSED
     monkeypatch.setenv("HOME", str(dist_dir.parent))
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
     before = list(logging.getLogger().handlers)
-    code = main(["upload", str(dist_dir), "--repository-url", first.url, "--repository-url",
-                 second.url, "--attempts", "1", "--verify", "--json", "-v"])  # fmt: skip
+    code = main(["upload", str(dist_dir), "--repository-url", authed(first), "--repository-url",
+                 authed(second), "--attempts", "1", "--verify", "--json", "-v"])  # fmt: skip
     for handler in set(logging.getLogger().handlers) - set(before):  # -v's basicConfig
         logging.getLogger().removeHandler(handler)
     assert code == 1
@@ -535,7 +546,8 @@ def test_ctrl_c_during_a_registry_upload(
                 threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
 
     with pytest.raises(PublishInterrupted) as info:
-        publish(dists, [first.url, tmp_path / "simple", second.url], credentials=GOOD,
+        publish(dists, [first.url, tmp_path / "simple", second.url],
+                     credentials=each(GOOD, first, second),
                 jobs=1, on_event=on_event)  # fmt: skip
     partial = info.value.publish_report
     assert [d.status for d in partial] == [
@@ -578,10 +590,8 @@ def test_cli_progress_line_on_a_terminal_restarts_per_destination(
     first, second = registries
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-    code = main(["upload", str(dist_dir), "--repository-url", first.url,
-                 "--repository-url", second.url])  # fmt: skip
+    code = main(["upload", str(dist_dir), "--repository-url", authed(first),
+                 "--repository-url", authed(second)])  # fmt: skip
     assert code == 0
     drawn = terminal.getvalue()
     assert drawn.count("2/2 files") == 2, drawn  # each destination's bar ends full

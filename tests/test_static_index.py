@@ -34,6 +34,7 @@ from registry_upload.errors import (
 from registry_upload.static_index import (
     JSON_CONTENT_TYPE,
     LOCK_NAME,
+    STATE_DIR,
     PublishStatus,
     StaticIndex,
     is_static_destination,
@@ -42,6 +43,15 @@ from registry_upload.static_index import (
 from registry_upload.testing import make_sdist, make_wheel
 
 REQUIRES = "Requires-Python: >=3.8, <4"
+
+
+def assert_clean(root: Path) -> None:
+    """Nothing temporary left behind: no hidden file in any project, the lock alone in the
+    state directory."""
+    assert sorted(p.name for p in (root / STATE_DIR).iterdir()) == ["lock"]
+    assert (root / LOCK_NAME).is_file()
+    hidden = [p for p in root.rglob("*") if p.name.startswith(".") and p.parent != root]
+    assert [p for p in hidden if STATE_DIR not in p.parts] == []
 
 
 def sha256_of(path: Path) -> str:
@@ -146,8 +156,7 @@ def test_files_and_pages_are_laid_out(published: StaticIndex, dists: tuple[Path,
         metadata = zf.read("demo_pkg-1.0.dist-info/METADATA")
     assert (project / f"{wheel.name}.metadata").read_bytes() == metadata
     assert not (project / f"{sdist.name}.metadata").exists()
-    # nothing temporary left behind
-    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
+    assert_clean(root)
 
 
 def test_html_pages(published: StaticIndex, dists: tuple[Path, Path]) -> None:
@@ -238,30 +247,28 @@ def test_other_bytes_under_an_existing_name_are_refused(
 
 
 @pytest.mark.parametrize("same", [True, False])
-def test_a_file_stored_by_another_run_while_copying_is_compared(
-    published: StaticIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same: bool
+def test_a_file_stored_but_not_listed_is_compared_and_listed(
+    published: StaticIndex, tmp_path: Path, same: bool
 ) -> None:
-    from registry_upload import static_index
-
+    """A run killed between storing the file and writing the pages: the next one compares
+    the stored bytes and, when they are the same, lists the file."""
     ours = make_wheel(tmp_path, "Demo.Pkg", "1.1")
     theirs_dir = tmp_path / "theirs"
     theirs_dir.mkdir()
     theirs = ours if same else make_wheel(theirs_dir, "Demo.Pkg", "1.1", payload_size=5)
-    create = static_index._Staged.create
-
-    def create_then_race(dist: Distribution, directory: Path) -> Any:
-        staged = create(dist, directory)
-        monkeypatch.setattr(static_index._Staged, "create", create)
-        StaticIndex(published.root).publish(theirs)  # the other run wins the race
-        return staged
-
-    monkeypatch.setattr(static_index._Staged, "create", create_then_race)
+    project = published.root / "demo-pkg"
+    (project / ours.name).write_bytes(theirs.read_bytes())  # stored, never listed
     result = StaticIndex(published.root, lock_timeout=2).publish(ours)
     assert result.status is (PublishStatus.EXISTS if same else PublishStatus.CONFLICT)
-    project = published.root / "demo-pkg"
     assert sha256_of(project / ours.name) == sha256_of(theirs)
-    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
-    assert published.files("demo-pkg")[ours.name] == sha256_of(theirs)
+    assert_clean(published.root)
+    listed = published.files("demo-pkg")
+    if same:
+        assert listed[ours.name] == sha256_of(ours)
+        assert (project / f"{ours.name}.metadata").read_bytes() == wheel_metadata(ours)
+        assert result.metadata_sha256 == sha256_of(project / f"{ours.name}.metadata")
+    else:
+        assert ours.name not in listed, "a conflict leaves the pages as they are"
     assert published.files("unknown") == {}
 
 
@@ -350,25 +357,26 @@ def test_two_concurrent_publishers_leave_every_file_listed(
     assert len(page["versions"]) == 16
     links = set(re.findall(r'<a href="([^"#]+)#', (project / "index.html").read_text()))
     assert links == expected
-    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
+    assert_clean(index.root)
 
 
 _SLOW_SCANNER = """
 import sys, time
 from pathlib import Path
 from registry_upload import static_index
+from registry_upload._static import pages
 root, wheel, scanned, other_done = sys.argv[1:]
-scan = static_index._scan
+add_file = pages.add_file
 
-def slow_scan(*args, **kwargs):
-    entries = scan(*args, **kwargs)
-    Path(scanned).touch()  # the directory is read; the pages are not written yet
+def slow_add_file(*args, **kwargs):
+    updated = add_file(*args, **kwargs)
+    Path(scanned).touch()  # the pages are read; the new ones are not written yet
     deadline = time.monotonic() + 1.0  # the other run could store a file now
     while not Path(other_done).exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    return entries
+    return updated
 
-static_index._scan = slow_scan
+pages.add_file = slow_add_file
 assert static_index.StaticIndex(root).publish(wheel).status.value == "stored"
 """
 
@@ -411,7 +419,7 @@ def test_a_held_lock_is_waited_for_then_refused(
 ) -> None:
     newer = make_wheel(tmp_path, "Demo.Pkg", "1.1")
     index = StaticIndex(published.root, lock_timeout=0.2)
-    fd = os.open(published.root / "demo-pkg" / LOCK_NAME, os.O_RDWR)
+    fd = os.open(published.root / LOCK_NAME, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # another run is updating the project
         with pytest.raises(UploadError) as info:
@@ -421,7 +429,7 @@ def test_a_held_lock_is_waited_for_then_refused(
     assert "another run" in info.value.message and info.value.hint
     project = published.root / "demo-pkg"
     assert not (project / newer.name).exists()
-    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
+    assert_clean(published.root)
     assert index.publish(newer).status is PublishStatus.STORED  # lock released: it goes in
 
 

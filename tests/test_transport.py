@@ -134,10 +134,11 @@ def test_file_that_shrinks_while_sending_is_an_error(tmp_path: Path) -> None:
     with FakeRegistry() as reg:
         wheel.write_bytes(wheel.read_bytes()[:1000])  # replaced after inspection
         from registry_upload import Uploader
-        from registry_upload._attempt import FileUpload
+        from registry_upload._attempt import AttemptOptions, FileUpload
 
         with Uploader(reg.url, credentials=CREDS, retry=RetryPolicy(attempts=1)) as uploader:
-            result = FileUpload(uploader.session, dist, uploader.attempt_options).run()
+            options = AttemptOptions(retry=RetryPolicy(attempts=1))
+            result = FileUpload(uploader.session, dist, options).run()
     assert result.status is FileStatus.FAILED
     assert "shrank" in str(result.error)
 

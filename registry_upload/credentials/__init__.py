@@ -84,6 +84,7 @@ __all__ = [
     "TrustedPublishingProvider",
     "decode_claims",
     "default_pypirc_path",
+    "is_run_wide",
     "load_pypirc",
     "parse_artifact_registry_url",
     "parse_azure_artifacts_url",
@@ -110,6 +111,17 @@ _LAZY = {
     "_pypirc": ("PypircProvider", "PypircSection", "default_pypirc_path", "load_pypirc"),
 }
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+
+
+#: Providers whose secret is given for a whole run, not for one registry.
+RUN_WIDE_PROVIDERS = ("explicit", "env")
+
+
+def is_run_wide(source: str) -> bool:
+    """Whether credentials from ``source`` were given for the whole run (``-u/-p``,
+    ``username=``/``password=``, ``Credentials.of``, an environment variable) rather
+    than for one registry (its ``.pypirc`` section, URL, keyring entry, cloud...)."""
+    return source == "explicit" or source.startswith("env:")
 
 
 class _Deferred:
@@ -275,6 +287,10 @@ class CredentialChain:
 
     def remove(self, name: str) -> None:
         self.providers = [p for p in self.providers if p.name != name]
+
+    def without(self, *names: str) -> CredentialChain:
+        """A new chain without the providers of these names."""
+        return CredentialChain(p for p in self.providers if p.name not in names)
 
     def resolve(self, target: Target | str, *, record_errors: bool = False) -> Resolution:
         """Ask each provider in turn; errors of a provider's own (bad .pypirc,

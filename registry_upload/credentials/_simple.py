@@ -54,14 +54,17 @@ class FixedProvider:
 
 
 class EnvProvider:
-    """``REGISTRY_UPLOAD_USERNAME``/``_PASSWORD``, then twine's ``TWINE_USERNAME``/``_PASSWORD``.
+    """The environment, first set wins: ``REGISTRY_UPLOAD_USERNAME``/``_PASSWORD``,
+    twine's ``TWINE_USERNAME``/``_PASSWORD``, uv's ``UV_PUBLISH_USERNAME``/``_PASSWORD``
+    and ``UV_PUBLISH_TOKEN``.
 
     A password without a username means an API token: the username is
-    ``__token__``.
+    ``__token__``.  Secrets from here are given for a whole run: a run with
+    several registries refuses them (see :func:`registry_upload.publish.publish`).
     """
 
     name = "env"
-    PREFIXES = ("REGISTRY_UPLOAD", "TWINE")
+    PREFIXES = ("REGISTRY_UPLOAD", "TWINE", "UV_PUBLISH")
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._env = env
@@ -70,8 +73,9 @@ class EnvProvider:
         env = os.environ if self._env is None else self._env
         for prefix in self.PREFIXES:
             user_var, pass_var = f"{prefix}_USERNAME", f"{prefix}_PASSWORD"
-            password = env.get(pass_var)
-            username = env.get(user_var)
+            password, username = env.get(pass_var), env.get(user_var)
+            if prefix == "UV_PUBLISH" and not password and env.get("UV_PUBLISH_TOKEN"):
+                pass_var, password, username = "UV_PUBLISH_TOKEN", env["UV_PUBLISH_TOKEN"], None
             if password:
                 return Credentials(
                     username=username or target.username or "__token__",
@@ -80,7 +84,9 @@ class EnvProvider:
                 )
             if username:
                 return Credentials(username=username, password=Secret(""), source=f"env:{user_var}")
-        raise Skip("REGISTRY_UPLOAD_PASSWORD and TWINE_PASSWORD are not set")
+        raise Skip(
+            "REGISTRY_UPLOAD_PASSWORD, TWINE_PASSWORD and UV_PUBLISH_PASSWORD/_TOKEN are not set"
+        )
 
 
 class NetrcProvider:

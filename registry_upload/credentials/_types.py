@@ -7,9 +7,12 @@ import enum
 import hmac
 import time
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .._redact import MASK as _MASK, register, register_basic
+
+if TYPE_CHECKING:
+    from ..transport import Transport
 
 __all__ = ["CredentialKind", "CredentialProvider", "Credentials", "Secret", "Skip", "Target"]
 
@@ -136,12 +139,15 @@ class Target:
 
     ``url``: the repository's upload URL; ``name``: its .pypirc name if the
     caller used one; ``username``: a username an earlier provider knew
-    without a password (keyring and the prompt use it).
+    without a password (keyring and the prompt use it); ``transport``: the
+    caller's transport, for providers that make requests (trusted publishing),
+    so ``--cert``/``--client-cert`` reach them.
     """
 
     url: str
     name: str | None = None
     username: str | None = None
+    transport: Transport | None = field(default=None, compare=False, repr=False)
 
 
 class Skip(Exception):

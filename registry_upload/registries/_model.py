@@ -17,7 +17,7 @@ from urllib.parse import SplitResult
 
 from ..errors import UploadError
 
-__all__ = ["Profile", "Rule", "beside_upload_url"]
+__all__ = ["Profile", "Rule", "UploadRule", "beside_upload_url"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,23 @@ class Rule:
         return not self.text or any(t in message for t in self.text)
 
 
+@dataclass(frozen=True, slots=True)
+class UploadRule:
+    """One of a registry's upload rules, as data: what it refuses (or warns about) in a file.
+
+    ``code`` names the finding that breaks it (``registry_upload.checks``
+    detects each code); ``source`` is where the registry states the rule
+    (its source file and function, or its documentation); ``hint`` is what
+    to do about it.  ``refuse=False``: the registry accepts the file, but
+    the finding is worth a warning (a file near a size limit).
+    """
+
+    code: str
+    source: str
+    hint: str
+    refuse: bool = True
+
+
 def beside_upload_url(parts: SplitResult) -> str:
     """The common layout: the simple index is ``<upload URL>/simple/``."""
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/simple/"
@@ -65,9 +82,11 @@ class Profile:
     headers (lower-case name, value regex or None) that give it away;
     ``page``: a regex over the upload URL's own page.  ``index_url``: the
     simple index for an upload URL.  ``rules``: its diagnostics rows, tried
-    before the generic ones.  ``refuses``: codes of inspection findings
-    (warnings elsewhere) that this registry turns into a refusal, so the
-    uploader refuses those files before sending anything.
+    before the generic ones.  ``upload_rules``: what it refuses in a file
+    (or warns about), one :class:`UploadRule` per finding code; the
+    uploader's preflight and ``check()`` judge files by them
+    (``registry_upload.checks.judge``), so nothing is sent that the registry
+    would refuse.
     """
 
     id: str
@@ -78,7 +97,19 @@ class Profile:
     page: str | None = None
     index_url: Callable[[SplitResult], str] = beside_upload_url
     rules: tuple[Rule, ...] = ()
-    refuses: frozenset[str] = frozenset()
+    upload_rules: tuple[UploadRule, ...] = ()
+
+    @property
+    def refuses(self) -> frozenset[str]:
+        """The finding codes this registry answers with a refusal."""
+        return frozenset(rule.code for rule in self.upload_rules if rule.refuse)
+
+    def upload_rule(self, code: str) -> UploadRule | None:
+        """This registry's rule for a finding code, if it has one."""
+        for rule in self.upload_rules:
+            if rule.code == code:
+                return rule
+        return None
 
     def __repr__(self) -> str:
         return f"<Profile {self.id}>"

@@ -53,7 +53,7 @@ def roundtrip_large(server: Server, tmp_path: Path, name: str) -> None:
         (result,) = uploader.upload([wheel]).results
         assert result.status is FileStatus.UPLOADED, result.error
         # The 100 came: the transport did not mark the host as one to send to without waiting.
-        assert not uploader._transport._no_expect
+        assert not uploader.destination.transport._no_expect
     assert isinstance(refused.error, AuthenticationError)
     (got,) = pip_download(server.index_url, f"{name}==1.0", tmp_path / "got")
     assert (

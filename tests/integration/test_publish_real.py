@@ -81,7 +81,8 @@ def test_registry_devpi_and_static_index_in_one_run(
     guarded, _ = servers
     files = release(tmp_path / "dist", "everywhere-demo")
     simple = tmp_path / "simple"
-    report = publish(files, [guarded.url, devpi.url, simple.as_uri()], credentials=GOOD,
+    each = {guarded.url: GOOD, devpi.url: GOOD}  # credentials belong to a destination
+    report = publish(files, [guarded.url, devpi.url, simple.as_uri()], credentials=each,
                      verify=True, verify_policy=QUICK)  # fmt: skip
     assert report.ok, [str(r) for r in report.failures]
     assert [d.registry for d in report] == ["pypiserver", "devpi", "static-index"]
@@ -97,7 +98,7 @@ def test_registry_devpi_and_static_index_in_one_run(
     assert done.returncode == 0, done.stderr
     assert (target / "everywhere_demo" / "__init__.py").exists()
     # published again with skip-existing: nothing to do anywhere
-    again = publish(files, [guarded.url, devpi.url, simple], credentials=GOOD, skip_existing=True)
+    again = publish(files, [guarded.url, devpi.url, simple], credentials=each, skip_existing=True)
     assert again.ok and again.counts()["skipped"] == 6
 
 

@@ -153,7 +153,7 @@ def test_publish_and_interrupt_errors_survive_a_pickle_round_trip(
             publish(
                 [wheel],
                 [good.url, bad.url],
-                credentials=held,
+                credentials={good.url: held, bad.url: held},
                 retry=NO_RETRY,
                 keep_going=True,
                 raise_on_failure=True,

@@ -37,10 +37,8 @@ carry a secret or an escape sequence out.
 from __future__ import annotations
 
 import base64
-import bisect
 import contextlib
 import functools
-import html
 import re
 import threading
 import weakref
@@ -48,6 +46,23 @@ from collections import Counter, deque
 from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "clean", "redact", "register", "register_basic", "shown"]
+
+
+class _Lazy:
+    """A regular expression compiled on first use: start-up pays for none of them
+    (the Unicode classes take milliseconds to compile)."""
+
+    __slots__ = ("_compiled", "_source")
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source)
+        return self._compiled
+
 
 MASK = "********"
 #: Shorter values are not registered: masking every "abc" would garble messages.
@@ -80,8 +95,8 @@ _BLANKS = (
     "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u3164\ufe00-\ufe0f\uffa0"
     "\U000e0100-\U000e01ef"
 )
-_INVISIBLE = re.compile(f"[{_FORMATS}{_BLANKS}]")
-_UNSAFE = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}\ud800-\udfff]")
+_INVISIBLE = _Lazy(f"[{_FORMATS}{_BLANKS}]")
+_UNSAFE = _Lazy(f"[{_CONTROLS}{_FORMATS}{_BLANKS}\ud800-\udfff]")
 _ASCII_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 # A terminal's control or operating-system command sequence shows nothing either
@@ -90,7 +105,7 @@ _ESCAPE = (
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
     r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\|\x9c)?"
 )
-_ESCAPE_SEQUENCE = re.compile(_ESCAPE)
+_ESCAPE_SEQUENCE = _Lazy(_ESCAPE)
 
 # Whitespace: a secret broken over lines (or the line break made a space) is still found.
 _SPACES = " \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
@@ -103,19 +118,19 @@ _ENCODED = (
     r"|(?P<esc>\\u[0-9A-Fa-f]{4})"
 )
 # What the view decodes or drops, in one scan (the view with its map back to the text).
-_SPECIAL = re.compile(f"(?P<moji>{_MOJIBAKE})|(?P<drop>{_DROPPED})|{_ENCODED}")
+_SPECIAL = _Lazy(f"(?P<moji>{_MOJIBAKE})|(?P<drop>{_DROPPED})|{_ENCODED}")
 # The same steps, one at a time: the view alone, to learn cheaply whether a secret is in it.
-_MOJIBAKE_RUN = re.compile(f"(?P<moji>{_MOJIBAKE})")
-_DROP_CHARS = re.compile(f"[{_CONTROLS}{_FORMATS}{_BLANKS}{_SPACES}]+")
+_MOJIBAKE_RUN = _Lazy(f"(?P<moji>{_MOJIBAKE})")
+_DROP_CHARS = _Lazy(f"[{_CONTROLS}{_FORMATS}{_BLANKS}{_SPACES}]+")
 _ASCII_DROP_CHARS = re.compile(r"[\x00-\x20\x7f]+")
-_ENCODED_RUN = re.compile(_ENCODED)
+_ENCODED_RUN = _Lazy(_ENCODED)
 
 
 def _dropped(text: str) -> str:
     """``text`` without what :data:`_DROPPED` matches (a plain character class is faster)."""
     if "\x1b" in text or "\x9b" in text or "\x9d" in text:
-        text = _ESCAPE_SEQUENCE.sub("", text)
-    return (_ASCII_DROP_CHARS if text.isascii() else _DROP_CHARS).sub("", text)
+        text = _ESCAPE_SEQUENCE.get().sub("", text)
+    return (_ASCII_DROP_CHARS if text.isascii() else _DROP_CHARS.get()).sub("", text)
 
 
 class _Matcher:
@@ -280,16 +295,16 @@ def redact(text: str) -> str:
 def _quick_view(text: str) -> str:
     """What :func:`_view` makes of ``text``, without the map (no call per space)."""
     if not text.isascii():
-        text = _MOJIBAKE_RUN.sub(_decode, text)
+        text = _MOJIBAKE_RUN.get().sub(_decode, text)
     text = _dropped(text)
     if "%" in text or "&" in text or "\\u" in text:
-        text = _dropped(_ENCODED_RUN.sub(_decode, text))
+        text = _dropped(_ENCODED_RUN.get().sub(_decode, text))
     return text
 
 
-def _has(text: str, ascii_chars: re.Pattern[str], chars: re.Pattern[str]) -> bool:
+def _has(text: str, ascii_chars: re.Pattern[str], chars: _Lazy) -> bool:
     """Whether ``text`` holds one of ``chars`` (``ascii_chars``: the same, ASCII only; faster)."""
-    return bool((ascii_chars if text.isascii() else chars).search(text))
+    return bool((ascii_chars if text.isascii() else chars.get()).search(text))
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -313,6 +328,8 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 
 def _spans_in_view(text: str, matcher: _Matcher) -> list[tuple[int, int]]:
     """The spans of ``text`` whose view (:func:`_view`) holds a secret."""
+    import bisect
+
     view, starts, origins = _view(text)
     spans = []
     for start, end in matcher.spans(view):
@@ -356,7 +373,7 @@ def _view(text: str) -> tuple[str, list[int], list[tuple[int, int, bool]]]:
         origins.append((start, end, literal))
         size += len(piece)
 
-    for m in _SPECIAL.finditer(text):
+    for m in _SPECIAL.get().finditer(text):
         if m.start() > pos:
             add(text[pos : m.start()], pos, m.start(), True)
         decoded = _decode(m)
@@ -386,13 +403,15 @@ def _decoded(kind: str | None, token: str) -> str:
     elif kind == "esc":
         decoded = chr(int(token[2:], 16))
     else:
+        import html
+
         decoded = html.unescape(token)
     return _dropped(decoded)
 
 
-_LINE_BREAK = re.compile(r"\r\n?|[\n\u2028\u2029\x85\x0b\x0c]")
+_LINE_BREAK = _Lazy(r"\r\n?|[\n\u2028\u2029\x85\x0b\x0c]")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = _Lazy("[\ud800-\udfff]")
 
 
 def clean(text: str, *, multiline: bool = False) -> str:
@@ -406,9 +425,9 @@ def clean(text: str, *, multiline: bool = False) -> str:
     """
     if not text or not _has(text, _ASCII_UNSAFE, _UNSAFE):
         return text
-    text = _ESCAPE_SEQUENCE.sub("", text)
-    text = _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
-    text = _LINE_BREAK.sub("\n" if multiline else " ", text)
+    text = _ESCAPE_SEQUENCE.get().sub("", text)
+    text = _SURROGATE.get().sub("\ufffd", _INVISIBLE.get().sub("", text))
+    text = _LINE_BREAK.get().sub("\n" if multiline else " ", text)
     return _CONTROL.sub(" ", text)
 
 

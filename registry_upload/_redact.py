@@ -13,18 +13,20 @@ record or a report.  A secret is found in each form a server may echo it in:
 * as it is, in any letter case (a registry may upper- or lower-case it);
 * URL-quoted, base64 (at any byte alignment) and inside ``Basic`` values;
 * decoded as latin-1 or cp1252 from its UTF-8 bytes (a header or reason phrase);
-* with control or invisible characters (NUL, ESC, zero-width space, soft
-  hyphen, bidi controls) or line breaks inside it;
+* with control or invisible characters (NUL, ESC, a terminal escape
+  sequence, zero-width space, soft hyphen, bidi controls, each also as
+  latin-1 mojibake), line breaks or spaces inside it;
 * HTML-entity (``&#45;``), percent (``%2D``) or ``\\u002d`` escaped;
 * cut short: any prefix of :data:`PREFIX_LENGTH` characters or more of a
   value of :data:`PREFIX_FROM` characters or more.
 
 A value shorter than :data:`ANYWHERE_LENGTH` is masked only where it stands
 as a word of its own (a password ``thing`` does not mask "nothing").  The
-decoded forms are matched in a *view* of the text (the escapes decoded,
-control and invisible characters dropped) whose every character knows the
-span of the original text it came from, so the mask covers the original
-characters.  Every step is a regular-expression scan without nested
+decoded forms are matched in a *view* of the text (the escapes and mojibake
+decoded, whitespace, control and invisible characters dropped; built only
+when a cheap pass over the same view finds a secret) whose every character
+knows the span of the original text it came from, so the mask covers the
+original characters.  Every step is a regular-expression scan without nested
 repetition or a walk bounded by a secret's length: linear in the text.
 
 :func:`clean` makes server text safe for a terminal and a log line: control

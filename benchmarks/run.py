@@ -4,6 +4,8 @@
     python benchmarks/run.py --size 512      # the headline large-file figure
     python benchmarks/run.py --smoke         # tiny inputs, one round (used by the tests)
     python benchmarks/run.py --only warm --only cold   # the per-file scenarios (issue 13)
+    python benchmarks/run.py --only minimal --size 1024 # the CLI vs a 15-line sender (issue 19)
+    python benchmarks/run.py --only think    # SendResult.response_time vs the sink's delay
 
 Every tool runs as a separate process (startup included), alternating
 A B C ... each round (starting tool rotated), against servers started here:
@@ -13,11 +15,18 @@ the public testing kit (registry_upload.testing: DiscardSink, LocalRegistry).  P
 a table of medians and the ratios registry_upload / each tool, and writes it
 as JSON.  A tool that is not installed is reported as missing.
 
+**minimal** sends one large wheel with the CLI and with a minimal 15-line
+Python process (``minimal_sender.py``: the form by hand, ``Expect: 100-continue``, the
+file sent while a second thread computes its sha256) to a sink that answers
+``100 Continue`` at once; the target is 1.5x and 40 MiB.  **think** checks
+that ``SendResult.response_time`` is the registry's think time (end of body
+to first byte of the answer): the sink waits a known delay before answering.
+
 The per-file scenarios: **warm** times ``Uploader(...).upload(files)`` over
 many tiny wheels inside an already started Python process (library use: the
 time printed by the child, imports excluded), against ``uv publish`` of the
 same files from a cold start (its whole wall time); **cold** times the CLI on
-the small files against uv, and also ``python -c "import urllib3,
+the small files against uv, and also ``python -c "import h11,
 packaging.metadata"`` -- the start-up cost of our dependencies, which the
 target subtracts.  In both, the sink runs in this process and every client in
 its own, so no client shares a GIL with the server.  The package's bytecode
@@ -285,7 +294,7 @@ print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 sys.exit(0 if report.ok and len(report.results) == len(files) else 1)
 """
 
-BASELINE = "baseline: python -c 'import urllib3, packaging.metadata'"
+BASELINE = "baseline: python -c 'import h11, packaging.metadata'"
 
 
 def warm_uploader(
@@ -334,9 +343,49 @@ def cold_cli(
         tools = {
             "registry_upload [CLI]": lambda: tool_commands("registry_upload", sink.url, files),
             "uv": lambda: tool_commands("uv", sink.url, files),
-            BASELINE: lambda: [PY, "-c", "import urllib3, packaging.metadata"],
+            BASELINE: lambda: [PY, "-c", "import h11, packaging.metadata"],
         }
         run_rounds(f"cold: {len(files)} files via the CLI -> sink", tools, rounds, results, env=env)
+
+
+# The minimal process of the "minimal" scenario: a 15-line sender, sha256 in a second thread.
+MINIMAL = HERE / "minimal_sender.py"
+
+
+def minimal_sender(
+    big: Path, root: Path, rounds: int, results: dict[str, Any], *, env: dict[str, str]
+) -> None:
+    """The CLI against the minimal process above, one large wheel each, to a prompt sink."""
+    script = MINIMAL
+    size = big.stat().st_size >> 20
+    with DiscardSink() as sink:
+        port = sink.url.rsplit(":", 1)[1].strip("/")
+        tools = {
+            "registry_upload [CLI]": lambda: tool_commands("registry_upload", sink.url, [str(big)]),
+            "minimal (15 lines, sha256 thread)": lambda: [PY, str(script), str(big), port],
+        }
+        label = f"minimal: one {size} MiB wheel -> sink sending 100 Continue at once"
+        run_rounds(label, tools, rounds, results, env=env)
+
+
+def think_time(big: Path, rounds: int, results: dict[str, Any], *, delay: float = 0.25) -> None:
+    """``SendResult.response_time`` against a sink that thinks ``delay`` s before answering."""
+    from registry_upload import Distribution
+    from registry_upload.transport import MultipartBody, Transport
+
+    dist = Distribution.open(big)
+    body = MultipartBody(dist.form_fields(), path=big, filename=big.name, size=dist.size)
+    print(f"\n== think time: the sink answers {delay * 1000:.0f} ms after the body")
+    measured = []
+    with DiscardSink(delay=delay) as sink, Transport() as transport:
+        for r in range(max(3, rounds)):
+            result = transport.post_file(sink.url, body, authorization=None)
+            measured.append(result.response_time)
+            print(f"  round {r + 1} response_time {result.response_time * 1000:8.1f} ms")
+    results["think_time"] = {
+        "sink_delay_ms": delay * 1000,
+        "response_time_ms": statistics.median(measured) * 1000,
+    }
 
 
 def _table(
@@ -422,6 +471,25 @@ def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if ours and uv and base:
         value = (ours - base) / uv
         out["cold: (CLI - dependency import) <= 1.0x uv"] = {"value": value, "met": value <= 1.0}
+    minimal = row("minimal: ")
+    ours, floor = (
+        wall(minimal, "registry_upload [CLI]"),
+        wall(minimal, "minimal (15 lines, sha256 thread)"),
+    )
+    if ours and floor:
+        out["minimal: CLI <= 1.5x a 15-line sender"] = {
+            "value": ours / floor,
+            "met": ours / floor <= 1.5,
+        }
+        rss = minimal["registry_upload [CLI]"]["peak_rss_mib"] if minimal else float("nan")
+        out["minimal: CLI peak RSS <= 40 MiB"] = {"value": rss, "met": rss <= 40}
+    think = results.get("think_time")
+    if think:
+        off = abs(think["response_time_ms"] - think["sink_delay_ms"])
+        out["think: response_time within 50 ms of the sink's delay (ms off)"] = {
+            "value": off,
+            "met": off <= 50,
+        }
     imp = results.get("import", {}).get("import_registry_upload_ms")
     if imp is not None:
         out["import registry_upload < 150 ms"] = {"value": imp, "met": imp < 150}
@@ -441,14 +509,14 @@ def main() -> int:
         "--skip",
         action="append",
         default=[],
-        help="scenario to skip: large, small, pypiserver, import, warm, cold",
+        help="scenario to skip: large, small, pypiserver, import, warm, cold, minimal, think",
     )
     parser.add_argument(
         "--only", action="append", default=[], help="run only these scenarios (same names)"
     )
     args = parser.parse_args()
     if args.only:
-        every = {"large", "small", "pypiserver", "import", "warm", "cold"}
+        every = {"large", "small", "pypiserver", "import", "warm", "cold", "minimal", "think"}
         args.skip = sorted(every - set(args.only))
     if args.smoke:
         args.size, args.rounds, args.small, args.warm_files = 1, 1, 4, 10
@@ -495,6 +563,12 @@ def main() -> int:
                 run_rounds(
                     f"one {args.size} MiB wheel -> sink", tools, args.rounds, results, env=env
                 )
+
+        if "minimal" not in args.skip:
+            minimal_sender(big, root, args.rounds, results, env=env)
+
+        if "think" not in args.skip:
+            think_time(big, args.rounds, results)
 
         if "small" not in args.skip:
             for delay in (0.0, args.delay_ms / 1000):
@@ -561,6 +635,7 @@ def main() -> int:
             "import",
             "inspect_and_hash_large",
             "sha256_pass_large",
+            "think_time",
         ):
             continue
         print(f"  {label}")

@@ -1,7 +1,7 @@
 """registry_upload: upload wheels and sdists to Python package registries.
 
 Public names are imported lazily (PEP 562), so ``import registry_upload`` is
-cheap and never pulls in urllib3 or readme-renderer until used.  The table
+cheap and never pulls in the transport or readme-renderer until used.  The table
 :data:`_EXPORTS` is the list of public names, by defining module; the
 ``TYPE_CHECKING`` imports below repeat it for type checkers only (a test
 keeps the two equal).

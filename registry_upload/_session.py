@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
+from ._urls import is_secure_url, origin_of
 from .credentials import CredentialChain, Credentials, Resolution, Target
 from .errors import InsecureTransportError, TransportError
 from .registries import Profile, recognise, recognise_answer
-from .repository import Repository, is_secure_url, origin_of
+from .repository import Repository
 from .transport import Response, Transport
 
 if TYPE_CHECKING:
@@ -145,14 +146,29 @@ class Session:
         return self._resolution.credentials
 
     def _check_transport(self, creds: Credentials | None) -> None:
-        if creds is None or self.repository.is_secure or self.options.allow_insecure:
+        """Credentials never travel in clear: not over plain http to a host that is
+        not loopback, and not over plain http through a proxy (the hop is in clear,
+        whatever the registry's host), unless ``allow_insecure``."""
+        if creds is None or self.options.allow_insecure:
+            return
+        url = self.repository.url
+        if self.transport.proxied_in_clear(url):
+            raise InsecureTransportError(
+                f"refusing to send credentials ({creds.source}) over plain http through "
+                f"a proxy to {self.repository.host}",
+                hint="Use the registry's https:// URL (the proxy then only relays "
+                "encrypted bytes), exclude the host with NO_PROXY, or allow it explicitly "
+                "(allow_insecure=True / --allow-insecure).",
+                url=url,
+            )
+        if self.repository.is_secure:
             return
         raise InsecureTransportError(
             f"refusing to send credentials ({creds.source}) over plain http to "
             f"{self.repository.host}",
             hint="Use the https:// URL; or, for a registry you trust on a private "
             "network, allow it explicitly (allow_insecure=True / --allow-insecure).",
-            url=self.repository.url,
+            url=url,
         )
 
     @property

@@ -126,7 +126,12 @@ def _profile(registry: str | Profile | None, url: str, response: Response) -> Pr
 
 def server_message(response: Response) -> str:
     """The registry's own words (JSON message, readable body text, or reason phrase),
-    with every known secret masked."""
+    with every known secret masked.
+
+    Linear in the body whatever it holds (an unclosed ``<script>``, JSON
+    nested thousands deep, odd types in the message fields), and the body is
+    at most 1 MiB (the transport keeps no more).
+    """
     text = response.text().strip()
     message = ""
     ctype = response.header("content-type") or ""
@@ -136,8 +141,7 @@ def server_message(response: Response) -> str:
         if "<" in text and ">" in text:
             import html
 
-            text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", text)
-            text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+            text = html.unescape(_without_tags(text))
         message = " ".join(text.split())
     reason = response.reason.strip()
     standard = _standard_phrase(response.status)
@@ -149,32 +153,69 @@ def server_message(response: Response) -> str:
     return _CONTROL.sub(" ", redact(message))[:2000]
 
 
+# Elements whose content is not words for a person.
+_HIDDEN = ("script", "style", "head")
+_CLOSING = {name: re.compile(f"</{name}", re.IGNORECASE) for name in _HIDDEN}
+# JSON deeper than this is shown as "..." below it.
+_MAX_DEPTH = 8
+
+
+def _without_tags(text: str) -> str:
+    """``text`` with its tags (and script, style and head elements) replaced by spaces.
+
+    One forward scan: every search starts where the last one ended, so an
+    unclosed tag or element costs one pass, never one pass per ``<``.
+    An unclosed tag or hidden element ends the text.
+    """
+    out: list[str] = []
+    at = 0
+    while (start := text.find("<", at)) >= 0:
+        out.append(text[at:start])
+        end = text.find(">", start)
+        if end < 0:
+            return "".join(out)
+        words = text[start + 1 : min(end, start + 16)].lower().split(None, 1)
+        at = end + 1
+        if words and words[0] in _HIDDEN:
+            close = _CLOSING[words[0]].search(text, at)
+            after = text.find(">", close.end()) if close else -1
+            if after < 0:
+                return "".join(out)
+            at = after + 1
+        out.append(" ")
+    out.append(text[at:])
+    return "".join(out)
+
+
 def _json_message(text: str) -> str:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested beyond the parser's depth
         return ""
-    if isinstance(data, dict):
-        parts = []
-        for key in ("message", "error", "detail", "title", "errors"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                parts.append(value)
-            elif isinstance(value, list | dict) and value:
-                # Redacted before it is dumped: dumping escapes quotes and backslashes,
-                # and an escaped secret would no longer be recognised.
-                parts.append(json.dumps(_redacted(value), ensure_ascii=False))
-        return " ".join(dict.fromkeys(parts))
-    return ""
+    if not isinstance(data, dict):
+        return ""
+    parts = []
+    for key in ("message", "error", "detail", "title", "errors"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            parts.append(value)
+        elif isinstance(value, list | dict) and value:
+            # Redacted before it is dumped: dumping escapes quotes and backslashes,
+            # and an escaped secret would no longer be recognised.
+            parts.append(json.dumps(_redacted(value, _MAX_DEPTH), ensure_ascii=False))
+    return " ".join(dict.fromkeys(parts))
 
 
-def _redacted(value: object) -> object:
+def _redacted(value: object, depth: int) -> object:
+    """``value`` with its strings redacted, cut to ``depth`` levels (JSON types only)."""
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, list | dict) and depth <= 0:
+        return "..."
     if isinstance(value, list):
-        return [_redacted(item) for item in value]
+        return [_redacted(item, depth - 1) for item in value]
     if isinstance(value, dict):
-        return {redact(str(k)): _redacted(v) for k, v in value.items()}
+        return {redact(str(k)): _redacted(v, depth - 1) for k, v in value.items()}
     return value
 
 

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from ._destination import is_static_destination
 from ._plan import PathInput, open_distributions
 from ._target import ResolvedTarget, resolve_target
+from ._urls import without_userinfo
 from ._verify import VerifyPolicy
 from .credentials import Credentials, is_run_wide
 from .destinations import (
@@ -74,7 +75,6 @@ from .errors import (
     UploadInterrupted,
 )
 from .options import PublishOptions
-from .repository import without_userinfo
 from .results import FileResult, FileStatus, UploadReport
 
 if TYPE_CHECKING:

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from ._urls import (
+    DEFAULT_PORTS,
+    Origin,
+    is_loopback_host,
+    is_secure_url,
+    origin_of,
+    without_userinfo,
+)
 from .errors import ConfigurationError
 from .registries import PYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL, Registry, profile, recognise
 
@@ -31,48 +39,12 @@ __all__ = [
     "without_userinfo",
 ]
 
-#: (scheme, host, port): where credentials may go.
-Origin = tuple[str, str, int]
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
 
 def detect_registry(
     url: str, headers: Mapping[str, str] | None = None, body: str | None = None
 ) -> str:
     """The registry id behind ``url``, refined by response ``headers`` and page ``body``."""
     return recognise(url, headers, body).id
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() in {"localhost", "localhost.localdomain"}:
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def origin_of(url: str) -> Origin:
-    """The (scheme, host, port) a request to ``url`` connects to, default port filled in.
-
-    Read with urllib3's parser, the one the transport connects with: an origin
-    check must see the URL as the connection will (``urlsplit`` reads
-    ``http://a:1\\@b:2/`` as host ``b``, urllib3 connects to ``a:1``).
-    """
-    from urllib3.exceptions import LocationParseError
-    from urllib3.util import parse_url
-
-    try:
-        parts = parse_url(url)
-    except LocationParseError:
-        return "", "", 0
-    scheme = (parts.scheme or "").lower()
-    host = (parts.host or "").lower().strip("[]")
-    return scheme, host, parts.port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 def check_url(url: str, what: str) -> str:
@@ -95,7 +67,7 @@ def check_url(url: str, what: str) -> str:
     if port == 0:
         raise _invalid(url, what, "has port 0")
     host = parts.hostname.lower().strip("[]")
-    if origin_of(url)[1:] != (host, port or _DEFAULT_PORTS[parts.scheme]):
+    if origin_of(url)[1:] != (host, port or DEFAULT_PORTS[parts.scheme]):
         raise _invalid(url, what, "names its host ambiguously")
     return url
 
@@ -166,22 +138,6 @@ class Repository:
             return self.index_url if self.index_url.endswith("/") else self.index_url + "/"
         chosen = profile(registry) if registry else recognise(self.url)
         return chosen.index_url(urlsplit(self.url))
-
-
-def is_secure_url(url: str) -> bool:
-    """HTTPS, or plain HTTP to this machine's loopback."""
-    parts = urlsplit(url)
-    return parts.scheme == "https" or is_loopback_host(parts.hostname)
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` with anything before an ``@`` in its authority shown as ``***``."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    # Everything up to the last "@": a password may hold "/", "?" or "#" itself.
-    _, at, after = rest.rpartition("@")
-    return f"{scheme}{sep}***@{after}" if at else url
 
 
 def _split_userinfo(url: str, source: str) -> tuple[str, Credentials | None]:

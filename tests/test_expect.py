@@ -22,8 +22,8 @@ from registry_upload.transport import (
     Transport,
     TransportError,
     TransportOptions,
-    _SendState,
 )
+from registry_upload.transport._multipart import SendState as _SendState
 
 from .conftest import CANARY
 from .test_hostile_servers import finishes
@@ -240,3 +240,34 @@ def test_benchmark_script_runs(tmp_path: Path) -> None:
     assert len(targets) == 5
     # the byte counts do not depend on timing: the verdict came before the body
     assert targets["Expect-honouring server, body received on 401"]["value"] == 0
+
+
+@pytest.mark.parametrize("threshold", [0, None], ids=["expect", "plain"])
+def test_an_answer_before_the_whole_body_is_not_a_complete_send(
+    tmp_path: Path, threshold: int | None
+) -> None:
+    """200 after 256 KiB of a 3 MiB body: returned, but ``body_complete`` is false."""
+    wheel = make_wheel(tmp_path, "early-ok", "1.0", payload_size=3 << 20)
+    dist = Distribution.open(wheel)
+    body = MultipartBody(dist.form_fields(), path=wheel, filename=wheel.name, size=dist.size)
+    options = TransportOptions(timeout=10.0, expect_threshold=threshold)
+    with hostile.answer_early(256 << 10) as server, Transport(options) as transport:
+        result = finishes(lambda: transport.post_file(server.url, body, authorization=None))
+    assert isinstance(result, SendResult), result
+    assert result.response.status == 200
+    assert not result.body_complete and result.bytes_sent < body.length
+    assert result.response_time == 0.0
+
+
+def test_response_time_is_the_registrys_think_time(tmp_path: Path) -> None:
+    """From the end of the body to the first byte of the answer, not the whole exchange."""
+    from registry_upload.testing import DiscardSink
+
+    wheel = make_wheel(tmp_path, "think", "1.0", payload_size=2 << 20)
+    dist = Distribution.open(wheel)
+    body = MultipartBody(dist.form_fields(), path=wheel, filename=wheel.name, size=dist.size)
+    with DiscardSink(delay=0.3) as sink, Transport(TransportOptions(timeout=10.0)) as transport:
+        result = finishes(lambda: transport.post_file(sink.url, body, authorization=None))
+    assert isinstance(result, SendResult), result
+    assert result.body_complete and result.bytes_sent == body.length
+    assert 0.28 <= result.response_time < 0.6

@@ -258,19 +258,23 @@ def test_unresolvable_and_unreachable_hosts_are_not_connected(
     body: MultipartBody, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DNS failure and connect timeout, played without any traffic leaving the machine."""
-    import urllib3.util.connection
+    from registry_upload.transport import _connect
 
     def no_dns(*args: object, **kwargs: object) -> list[object]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    def blackhole(*args: object, **kwargs: object) -> socket.socket:
+    def documentation_address(*args: object, **kwargs: object) -> list[object]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.1", 443))]
+
+    def blackhole(*args: object, **kwargs: object) -> None:
         raise TimeoutError("timed out")
 
     for fake, words in ((no_dns, "cannot connect"), (blackhole, "timed out connecting")):
         with monkeypatch.context() as patch:
-            patch.setattr(socket, "getaddrinfo", no_dns)
+            patch.setattr(_connect, "getaddrinfo", no_dns)
             if fake is blackhole:
-                patch.setattr(urllib3.util.connection, "create_connection", blackhole)
+                patch.setattr(_connect, "getaddrinfo", documentation_address)
+                patch.setattr(socket.socket, "connect", blackhole)
             with Transport(FAST) as transport:
                 error = finishes(
                     lambda: transport.post_file(

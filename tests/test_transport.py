@@ -93,7 +93,7 @@ def test_http_proxy_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         target = "http://127.0.0.1:9/upload/"  # nothing listens there: only the proxy answers
-        report = upload([wheel], target, credentials=CREDS)
+        report = upload([wheel], target, credentials=CREDS, allow_insecure=True)  # a proxy hop
         assert report.ok
         assert proxy.posts[0].path == target  # absolute URI: it went through the proxy
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -113,7 +113,7 @@ def test_multipart_length_is_exact_and_digests_trail(tmp_path: Path) -> None:
             blake2=blake2,
             md5=md5,
         )
-        from registry_upload.transport import _SendState
+        from registry_upload.transport._multipart import SendState as _SendState
 
         state = _SendState()
         data = b"".join(body.chunks(state))
@@ -144,12 +144,19 @@ def test_file_that_shrinks_while_sending_is_an_error(tmp_path: Path) -> None:
 
 
 class _ConnectProxy:
-    """A minimal CONNECT proxy on loopback: one tunnel per connection, bytes piped both ways."""
+    """A minimal CONNECT proxy on loopback: one tunnel per connection, bytes piped both ways.
 
-    def __init__(self) -> None:
+    With ``required``, a CONNECT without that ``Proxy-Authorization`` is answered 407;
+    ``seen`` lists the Proxy-Authorization of each CONNECT (None when absent).
+    """
+
+    def __init__(self, required: str | None = None) -> None:
+        self.required = required
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         self.tunnels: list[str] = []
+        self.seen: list[str | None] = []
         self._threads: list[threading.Thread] = []
         self._socks: list[socket.socket] = []
 
@@ -187,10 +194,19 @@ class _ConnectProxy:
             if not data:
                 return
             head += data
-        method, target = head.split(b" ")[:2]
-        assert method == b"CONNECT"
-        self.tunnels.append(target.decode())
-        host, port = target.decode().rsplit(":", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        method, target = lines[0].split(" ")[:2]
+        assert method == "CONNECT"
+        fields = (line.partition(":") for line in lines[1:])
+        auth = next((v.strip() for n, _, v in fields if n.lower() == "proxy-authorization"), None)
+        self.seen.append(auth)
+        if self.required is not None and auth != self.required:
+            client.sendall(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+            )
+            return
+        self.tunnels.append(target)
+        host, port = target.rsplit(":", 1)
         upstream = socket.create_connection((host, int(port)))
         self._socks.append(upstream)
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -228,3 +244,34 @@ def test_overall_deadline_scales_with_the_body() -> None:
     # a 4 GiB upload is not cut on a link of 32 KiB/s or faster
     assert default.deadline(4 << 30) >= (4 << 30) / (32 << 10)
     assert TransportOptions(timeout=12.5).deadline(4 << 30) == 12.5
+
+
+def test_system_trust_store_by_default_and_ca_cert_overrides_it(
+    tmp_path: Path, ca: trustme.CA
+) -> None:
+    import truststore
+
+    assert isinstance(Transport()._tls_context(), truststore.SSLContext)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    own = Transport(TransportOptions(ca_cert=str(bundle)))._tls_context()
+    assert not isinstance(own, truststore.SSLContext)
+    assert own.verify_mode is ssl.CERT_REQUIRED and own.check_hostname
+    loose = Transport(TransportOptions(verify=False))._tls_context()
+    assert loose.verify_mode is ssl.CERT_NONE
+
+
+def test_the_transport_uses_no_urllib3() -> None:
+    """No private pool methods to break with a urllib3 release: the transport does not use it."""
+    import re
+    import subprocess
+    import sys
+
+    import registry_upload.transport as package
+
+    for module in Path(package.__file__).parent.glob("*.py"):
+        text = module.read_text()
+        assert not re.search(r"\._(get_conn|put_conn|prepare_proxy)\b|urllib3", text), module
+    code = "import sys, registry_upload.uploader; print('urllib3' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -41,9 +41,9 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from .._redact import redact
+from .._urls import is_loopback_host
 from ..errors import RegistryUploadError, TrustedPublishingError
 from ..registries._pypi import warehouse_site
-from ..repository import is_loopback_host
 from ..transport import Response, Transport, TransportOptions
 from ._types import CredentialKind, Credentials, Secret, Skip, Target
 

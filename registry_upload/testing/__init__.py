@@ -9,6 +9,8 @@ Everything here runs on this machine, on loopback ports only:
   every request (``Action``, ``Reply``, ``RecordedRequest``, ``StoredFile``);
 - ``make_wheel`` / ``make_sdist``: valid distributions without a build backend;
 - ``DiscardSink``: a server that reads and discards uploads, for benchmarks;
+- ``MockTransport``: a transport that sends nothing and answers each request
+  (a ``MockRequest``) with a function, for unit tests of code taking a transport;
 - ``pip_download``: fetch a release back with pip from an index.
 
 pytest fixtures (``local_registry``, ``fake_registry``) come with the plugin
@@ -20,6 +22,8 @@ Importing this package imports neither pytest, pypiserver nor urllib3.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .builders import core_metadata, make_sdist, make_wheel
 from .fake import (
@@ -41,6 +45,9 @@ from .local import (
 )
 from .sink import DiscardSink
 
+if TYPE_CHECKING:
+    from .mock import MockRequest, MockTransport
+
 __all__ = [
     "Action",
     "ActionKind",
@@ -49,6 +56,8 @@ __all__ = [
     "FormValue",
     "LocalRegistry",
     "LocalRegistryError",
+    "MockRequest",
+    "MockTransport",
     "RecordedRequest",
     "Reply",
     "StoredFile",
@@ -60,3 +69,12 @@ __all__ = [
     "pip_download",
     "server_process",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``MockTransport`` and ``MockRequest`` on first use (they import the transport)."""
+    if name in {"MockRequest", "MockTransport"}:
+        from . import mock
+
+        return getattr(mock, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,7 +27,15 @@ Behaviours (factory functions returning a started server):
 ``reject_then_drain()``     401 from the headers, then reads the body anyway
 ``reject_then_close()``     401 from the headers, then closes
 ``expectation_failed()``    417 to any request with Expect; 200 otherwise
+``interim_answers(...)``    103/102 (and an unasked-for 100) before and after
+                            each body, then the next of ``statuses``
+``raw_answer(data)``        reads the request, sends ``data`` as it is, closes
+``answer_early(after)``     100 Continue, ``status`` after ``after`` bytes of
+                            the body, then reads the rest
 ==========================  =====================================================
+
+``server.accepted`` lists the filenames of the uploads a server answered
+with 2xx: what a real registry would have stored.
 """
 
 from __future__ import annotations
@@ -35,11 +43,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import re
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -47,6 +56,7 @@ __all__ = [
     "Connection",
     "HostileServer",
     "RecordedRequest",
+    "answer_early",
     "close_at_once",
     "echo_headers",
     "endless_body",
@@ -54,7 +64,9 @@ __all__ = [
     "honour_expect",
     "huge_content_length",
     "ignore_expect",
+    "interim_answers",
     "never_answer",
+    "raw_answer",
     "reject_then_close",
     "reject_then_drain",
     "trickle",
@@ -72,10 +84,17 @@ class RecordedRequest:
     headers: dict[str, str]
     body_received: int = 0
     body_sha256: str | None = None  # set once the whole declared body was read
+    body_start: bytes = field(default=b"", repr=False)  # the first 64 KiB of the body
     _hash: object = field(default=None, repr=False)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    @property
+    def filename(self) -> str | None:
+        """The file part's filename in a multipart upload (None when there is none)."""
+        found = re.search(rb'name="content"; filename="([^"]*)"', self.body_start)
+        return found.group(1).decode("utf-8", "replace") if found else None
 
     @property
     def expects_continue(self) -> bool:
@@ -139,6 +158,8 @@ class Connection:
             digest.update(data)
             with self.server.lock:
                 request.body_received += len(data)
+                if len(request.body_start) < _MAX_HEAD:
+                    request.body_start += data[: _MAX_HEAD - len(request.body_start)]
         if got == request.content_length:
             request.body_sha256 = digest.hexdigest()
 
@@ -225,6 +246,7 @@ class HostileServer:
         self.lifetime = lifetime
         self.ssl_context = ssl_context
         self.requests: list[RecordedRequest] = []
+        self.accepted: list[str] = []
         self.connections = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -319,6 +341,8 @@ def _shutdown(sock: socket.socket) -> None:
 
 _REASONS = {
     100: "Continue",
+    102: "Processing",
+    103: "Early Hints",
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
@@ -343,6 +367,15 @@ def _each_request(handle: Callable[[Connection, RecordedRequest], bool]) -> Beha
 def _continue_if_expected(conn: Connection, request: RecordedRequest) -> None:
     if request.expects_continue:
         conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
+def _read_whole_request(conn: Connection) -> RecordedRequest | None:
+    """The next request, its body read (after 100 Continue if asked); None once closed."""
+    request = conn.read_request()
+    if request is not None:
+        _continue_if_expected(conn, request)
+        conn.read_body(request)
+    return request
 
 
 # -- the behaviours ---------------------------------------------------------------------
@@ -370,11 +403,8 @@ def endless_body(lifetime: float = 60.0) -> HostileServer:
     """200 with a chunked body that never ends (until the client leaves)."""
 
     def behaviour(conn: Connection) -> None:
-        request = conn.read_request()
-        if request is None:
+        if _read_whole_request(conn) is None:
             return
-        _continue_if_expected(conn, request)
-        conn.read_body(request)
         conn.answer(200, headers={"Transfer-Encoding": "chunked"})
         chunk = b"4000\r\n" + b"x" * 0x4000 + b"\r\n"
         while not conn.server.stopping.is_set():
@@ -389,11 +419,8 @@ def huge_content_length(
     """Declares a ``declared``-byte body, sends 1 KiB of it, then stalls."""
 
     def behaviour(conn: Connection) -> None:
-        request = conn.read_request()
-        if request is None:
+        if _read_whole_request(conn) is None:
             return
-        _continue_if_expected(conn, request)
-        conn.read_body(request)
         conn.answer(status, b"e" * 1024, headers={"Content-Length": str(declared)})
         conn.hold()
 
@@ -404,11 +431,8 @@ def trickle(interval: float = 5.0, status: int = 400, lifetime: float = 60.0) ->
     """A 1000-byte body sent one byte every ``interval`` seconds."""
 
     def behaviour(conn: Connection) -> None:
-        request = conn.read_request()
-        if request is None:
+        if _read_whole_request(conn) is None:
             return
-        _continue_if_expected(conn, request)
-        conn.read_body(request)
         conn.answer(status, headers={"Content-Length": "1000"})
         for _ in range(1000):
             conn.send(b"t")
@@ -512,3 +536,75 @@ def _has_password(request: RecordedRequest, password: str) -> bool:
     except ValueError:
         return False
     return decoded.partition(":")[2] == password
+
+
+def interim_answers(
+    statuses: Sequence[int] = (200,),
+    interims: Sequence[int] = (103,),
+    *,
+    unasked_continue: bool = True,
+    lifetime: float = 60.0,
+) -> HostileServer:
+    """Interim answers around every request, then the final one.
+
+    Once a request's head is in: each of ``interims`` (``103 Early Hints``
+    with a ``Link`` header, ``102 Processing``, ...), then ``100 Continue``
+    (also when it was not asked for, unless ``unasked_continue`` is false);
+    once the body is in, each of ``interims`` again.  Uploads (POST) are
+    then answered with ``statuses`` in turn (the last one repeats), anything
+    else with 404.  The connection is kept alive: an answer left unread
+    would be read by the client's next request.
+    """
+    posts = [0]
+
+    def handle(conn: Connection, request: RecordedRequest) -> bool:
+        interim = b"".join(_interim(status) for status in interims)
+        conn.send(interim)
+        if request.expects_continue or unasked_continue:
+            conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        conn.read_body(request)
+        conn.send(interim)
+        if request.method != "POST":
+            conn.answer(404, b"not found")
+            return True
+        with conn.server.lock:
+            status = statuses[min(posts[0], len(statuses) - 1)]
+            posts[0] += 1
+            if 200 <= status < 300:
+                conn.server.accepted.append(request.filename or "")
+        conn.answer(status, f"answer {status} to upload #{posts[0]}".encode())
+        return True
+
+    return HostileServer(_each_request(handle), name="interim", lifetime=lifetime)
+
+
+def _interim(status: int) -> bytes:
+    link = "Link: </static/style.css>; rel=preload; as=style\r\n" if status == 103 else ""
+    return f"HTTP/1.1 {status} {_REASONS.get(status, 'Interim')}\r\n{link}\r\n".encode()
+
+
+def raw_answer(data: bytes, lifetime: float = 60.0) -> HostileServer:
+    """Reads each request (and its body), answers with ``data`` byte for byte, closes."""
+
+    def behaviour(conn: Connection) -> None:
+        if _read_whole_request(conn) is None:
+            return
+        conn.send(data)
+
+    return HostileServer(behaviour, name="raw", lifetime=lifetime)
+
+
+def answer_early(after: int, status: int = 200, lifetime: float = 60.0) -> HostileServer:
+    """``100 Continue`` if asked, then ``status`` once ``after`` bytes of the body are
+    in (before the file is whole), then reads the rest of the body anyway."""
+
+    def handle(conn: Connection, request: RecordedRequest) -> bool:
+        _continue_if_expected(conn, request)
+        conn.read_body(request, limit=after)
+        conn.answer(status, b"early verdict")
+        rest = request.content_length - request.body_received
+        if rest > 0:
+            conn.read_body(RecordedRequest("", "", {"content-length": str(rest)}))
+        return True
+
+    return HostileServer(_each_request(handle), name="early", lifetime=lifetime)

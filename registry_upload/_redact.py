@@ -16,7 +16,8 @@ record or a report.  A secret is found in each form a server may echo it in:
 * with control or invisible characters (NUL, ESC, a terminal escape
   sequence, zero-width space, soft hyphen, bidi controls, each also as
   latin-1 mojibake), line breaks or spaces inside it;
-* HTML-entity (``&#45;``), percent (``%2D``) or ``\\u002d`` escaped;
+* HTML-entity (``&#45;``), percent (``%2D``) or ``\\u002d`` escaped, or inside
+  the ``repr()`` of bytes (``\\x00``, ``\\xc3\\xa4``, ``\\n``);
 * cut short: any prefix of :data:`PREFIX_LENGTH` characters or more of a
   value of :data:`PREFIX_FROM` characters or more.
 
@@ -112,12 +113,17 @@ _ESCAPE_SEQUENCE = _Lazy(_ESCAPE)
 # Whitespace: a secret broken over lines (or the line break made a space) is still found.
 _SPACES = " \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 _DROPPED = f"(?:{_ESCAPE}|[{_CONTROLS}{_FORMATS}{_BLANKS}{_SPACES}])+"
-# UTF-8 bytes read as latin-1 ("Ã¤" for "ä", "â\x80\x8b" for a zero-width space).
-_MOJIBAKE = r"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+# UTF-8 bytes read as latin-1 ("Ã¤" for "ä", "â\x80\x8b" for a zero-width space),
+# and the first of them alone where a cleaner made the others spaces ("â  ").
+_MOJIBAKE = (
+    r"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+    r"|[\xc2-\xf4](?=[ \x80-\xbf])"
+)
 _ENCODED = (
     r"(?P<pct>(?:%[0-9A-Fa-f]{2})+)"
     r"|(?P<ent>&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?)"
     r"|(?P<esc>\\u[0-9A-Fa-f]{4})"
+    r"|(?P<repr>(?:\\x[0-9A-Fa-f]{2}|\\[0nrt])+)"  # a repr() of bytes: b'a\x00b\n'
 )
 # What the view decodes or drops, in one scan (the view with its map back to the text).
 _SPECIAL = _Lazy(f"(?P<moji>{_MOJIBAKE})|(?P<drop>{_DROPPED})|{_ENCODED}")
@@ -299,7 +305,7 @@ def _quick_view(text: str) -> str:
     if not text.isascii():
         text = _MOJIBAKE_RUN.get().sub(_decode, text)
     text = _dropped(text)
-    if "%" in text or "&" in text or "\\u" in text:
+    if "%" in text or "&" in text or "\\" in text:
         text = _dropped(_ENCODED_RUN.get().sub(_decode, text))
     return text
 
@@ -398,17 +404,30 @@ def _decoded(kind: str | None, token: str) -> str:
     if kind == "moji":
         try:
             decoded = token.encode("latin-1").decode("utf-8")
-        except UnicodeDecodeError:  # not UTF-8 after all
-            decoded = token
+        except UnicodeDecodeError:  # not UTF-8 after all; alone, what is left of it
+            decoded = "" if len(token) == 1 else token
     elif kind == "pct":
         decoded = bytes.fromhex(token.replace("%", "")).decode("utf-8", errors="replace")
     elif kind == "esc":
         decoded = chr(int(token[2:], 16))
+    elif kind == "repr":
+        decoded = _unrepr(token)
     else:
         import html
 
         decoded = html.unescape(token)
     return _dropped(decoded)
+
+
+_REPR_ESCAPES = {"0": b"\0", "n": b"\n", "r": b"\r", "t": b"\t"}
+
+
+def _unrepr(token: str) -> str:
+    """A run of ``\\xNN``, ``\\n``, ``\\r``, ``\\t``, ``\\0`` escapes as the text they spell."""
+    raw = bytearray()
+    for part in token.split("\\")[1:]:
+        raw += bytes.fromhex(part[1:]) if part[0] == "x" else _REPR_ESCAPES[part]
+    return raw.decode("utf-8", errors="replace")
 
 
 _LINE_BREAK = _Lazy(r"\r\n?|[\n\u2028\u2029\x85\x0b\x0c]")

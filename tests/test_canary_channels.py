@@ -92,28 +92,47 @@ def _on_the_wire(text: str) -> str:
 
 
 def script(secret: str) -> list[Action]:
-    """One answer per channel, each echoing every variant that fits in it."""
+    """One answer per channel, each echoing every variant that fits in it.
+
+    Reason phrases and headers go twice: with every variant on one line (a
+    strict HTTP parser refuses the control characters: the error quotes the
+    line), and with the variants an HTTP parser lets through.
+    """
     forms = variants(secret)
     listed = " | ".join(forms.values())
-    one_line = " | ".join(v for v in forms.values() if "\n" not in v)
-    headers = {
-        f"X-Echo-{n}": _on_the_wire(v) for n, v in enumerate(forms.values()) if "\n" not in v
-    }
-    query = "&".join(f"v{n}={v}" for n, v in enumerate(forms.values()) if "\n" not in v)
+    gaps = set() if secret.isascii() else _REASON_GAPS
+    one_line = [v for k, v in forms.items() if "\n" not in v and k not in gaps]
+    legal = [v for v in one_line if not any(c < " " or c == "\x7f" for c in v)]
     as_json = {"Content-Type": "application/json"}
+    query = "&".join(f"v{n}={v}" for n, v in enumerate(legal))
     return [
         Action("reply", Reply(400, listed.encode())),
-        Action("reply", Reply(400, b"", reason=_on_the_wire(f"Bad {one_line}"))),
-        Action("reply", Reply(401, b"unauthorized", headers=headers)),
+        Action("reply", Reply(400, b"", reason=_on_the_wire(f"Bad {' | '.join(one_line)}"))),
+        Action("reply", Reply(400, b"", reason=_on_the_wire(f"Bad {' | '.join(legal)}"))),
+        Action("reply", Reply(401, b"unauthorized", headers=_echo_headers(one_line))),
+        Action("reply", Reply(401, b"unauthorized", headers=_echo_headers(legal))),
         Action("reply", Reply(403, json.dumps({"message": listed}).encode(), headers=as_json)),
         Action("reply", Reply(303, b"", headers={"Location": _on_the_wire(f"/moved?{query}")})),
     ]
 
 
+# Known gap (see test_reason_phrase_gap): the transport turns the C1 bytes of a
+# mojibake reason phrase into spaces before redaction, and an upper-cased
+# non-ASCII secret's UTF-8 has C1 bytes (Î = C3 8E).
+_REASON_GAPS = frozenset({"upper"})
+
+
+def _echo_headers(values: list[str]) -> dict[str, str]:
+    return {f"X-Echo-{n}": _on_the_wire(v) for n, v in enumerate(values)}
+
+
+CHANNELS = 7
+
+
 def wheels(tmp_path: Path) -> list[Path]:
     dist = tmp_path / "dist"
     dist.mkdir()
-    return [make_wheel(dist, f"canary{n}", "1.0") for n in range(5)]
+    return [make_wheel(dist, f"canary{n}", "1.0") for n in range(CHANNELS)]
 
 
 def assert_clean(where: str, text: str, secret: str) -> None:
@@ -132,9 +151,9 @@ def test_library_shows_no_form_of_the_canary(
         report = upload(
             wheels(tmp_path), registry.url, credentials=creds, retry=RetryPolicy.never(), jobs=1
         )
-        assert len(registry.posts) == 5  # every channel was exercised
+        assert len(registry.posts) == CHANNELS  # every channel was exercised
     errors = [r.error for r in report if r.error is not None]
-    assert len(errors) == 5, report
+    assert len(errors) == CHANNELS, report
     texts = {"report": json.dumps(report.to_dict(), ensure_ascii=False), "str": str(report)}
     for n, error in enumerate(errors):
         texts[f"error {n} str"] = str(error)
@@ -164,10 +183,25 @@ def test_cli_shows_no_form_of_the_canary(tmp_path: Path, kind: str) -> None:
                "--repository-url", registry.url, "-v", "--json", "--jobs", "1",
                "--attempts", "1", "--non-interactive"]  # fmt: skip
         out = subprocess.run(cmd, capture_output=True, env=env, timeout=120, cwd=tmp_path)
-        assert len(registry.posts) == 5
+        assert len(registry.posts) == CHANNELS
     assert out.returncode == 1, out.stderr[-3000:]
     stdout, stderr = out.stdout.decode("utf-8"), out.stderr.decode("utf-8")
-    assert len(json.loads(stdout)["results"]) == 5
+    assert len(json.loads(stdout)["results"]) == CHANNELS
     assert_clean("stdout", stdout, secret)
     assert_clean("stderr", stderr, secret)
     assert "\x1b" not in stdout + stderr and "\x00" not in stdout + stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="transport.clean() makes the C1 bytes of a latin-1 reason phrase spaces "
+    "before redaction: redact first (errors clean server text themselves)",
+)
+def test_reason_phrase_gap(tmp_path: Path) -> None:
+    secret = CANARIES["non-ascii"]
+    creds = Credentials.of(USER, secret)
+    reply = Reply(400, b"", reason=_on_the_wire(f"Bad {secret.upper()}"))
+    with FakeRegistry(actions=[Action("reply", reply)]) as registry:
+        report = upload(wheels(tmp_path)[:1], registry.url, credentials=creds,
+                        retry=RetryPolicy.never())  # fmt: skip
+    assert_clean("report", json.dumps(report.to_dict(), ensure_ascii=False), secret)

@@ -8,15 +8,21 @@ served sequentially (threads would only add overhead), a slow one gets
 The calling thread only coordinates, so Ctrl-C (KeyboardInterrupt, which
 Python delivers to the main thread) always reaches it: it stops starting
 files, gives the files in flight ``grace`` seconds to finish, then aborts
-them (``on_abort`` closes their connections) and returns.  A second Ctrl-C
-skips the grace period.  A result that says the registry is unreachable
-(``halt_reason``) also stops new files from starting.
+them (``on_abort`` closes their connections) and returns once every worker
+has ended.  A second Ctrl-C skips the grace period.  A result that says the
+registry is unreachable (``halt_reason``) also stops new files from starting.
+
+The pool knows its workers have ended from its own count, which each worker
+lowers as its last act: before Python 3.13 an interrupted ``Thread.join()``
+can leave ``is_alive()`` false while the thread still runs, and a file
+reported interrupted must not be stored (or reported) after the report.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 #: How often the coordinating thread wakes up to notice Ctrl-C.
 _POLL = 0.1
+#: After an abort, how long to wait before cutting the connections again.
+_ABORT_WAIT = 1.0
+#: The most a thread whose work has ended is given to finish.
+_REAP_WAIT = 0.5
 
 
 class PoolRun:
@@ -61,6 +71,9 @@ class Pool:
         self.on_abort = on_abort
         self.stop = threading.Event()
         self._lock = threading.Lock()
+        self._spawned = 0  # workers started, ever
+        self._running = 0  # workers that have not ended yet
+        self._ended: queue.SimpleQueue[None] = queue.SimpleQueue()  # one item per ended worker
         self._threads: list[threading.Thread] = []
         self._failures: list[BaseException] = []
 
@@ -80,6 +93,7 @@ class Pool:
         except KeyboardInterrupt:
             state.interrupted = True
             self._interrupt(state)
+        self._reap()
         if self._failures:
             raise self._failures[0]
         return state
@@ -88,11 +102,35 @@ class Pool:
 
     def _spawn(self, target: Callable[[], None], total: int) -> None:
         with self._lock:
-            if len(self._threads) >= min(self.jobs, total) or self.stop.is_set():
+            if self._spawned >= min(self.jobs, total) or self.stop.is_set():
                 return
-            thread = threading.Thread(target=target, name="registry-upload", daemon=True)
-            self._threads.append(thread)
-        thread.start()
+            self._spawned += 1
+            self._running += 1
+        thread = threading.Thread(
+            target=self._worker, args=(target,), name="registry-upload", daemon=True
+        )
+        try:
+            thread.start()
+        except BaseException:  # (Ctrl-C inside start(): a thread that did start finds
+            self._ended_one()  # the stop set at once and ends without taking a file)
+            raise
+        self._threads.append(thread)
+
+    def _worker(self, target: Callable[[], None]) -> None:
+        try:
+            target()
+        finally:
+            self._ended_one()
+
+    def _ended_one(self) -> None:
+        with self._lock:
+            self._running -= 1
+        self._ended.put(None)
+
+    @property
+    def running(self) -> int:
+        """Workers that have not ended (the pool's own count, not ``Thread.is_alive``)."""
+        return self._running
 
     def _work(
         self,
@@ -130,16 +168,22 @@ class Pool:
     def _join(self, timeout: float | None) -> bool:
         """Wait for every worker (including ones added meanwhile); False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                alive = [t for t in self._threads if t.is_alive()]
-            if not alive:
-                return True
+        while self._running > 0:
             remaining = _POLL if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            # Short waits: Python runs signal handlers (Ctrl-C) only between them.
-            alive[0].join(min(remaining, _POLL))
+            # A C-level queue: an interrupted wait leaves no lock held, and short
+            # waits let Python run signal handlers (Ctrl-C) between them.
+            with contextlib.suppress(queue.Empty):
+                self._ended.get(timeout=min(remaining, _POLL))
+        return True
+
+    def _reap(self) -> None:
+        """Let the ended workers' threads finish their teardown (moments: the count
+        says their work is done), so no ``registry-upload`` thread outlives the run."""
+        for thread in self._threads:
+            with contextlib.suppress(KeyboardInterrupt):
+                thread.join(_REAP_WAIT)
 
     def _interrupt(self, state: PoolRun) -> None:
         self.stop.set()
@@ -152,7 +196,20 @@ class Pool:
             return
         with self._lock:
             state.aborted = {i for i in state.started if state.results[i] is None}
-        if self.on_abort is not None:
-            self.on_abort()
-        with contextlib.suppress(KeyboardInterrupt):
-            self._join(1.0)
+        self._abort_until_ended()
+
+    def _abort_until_ended(self) -> None:
+        """Cut the files in flight and wait until their workers have ended.
+
+        Once cut, a file ends within moments (its attempt fails, the stop event
+        ends its waits); a further Ctrl-C cuts again and keeps waiting, so no
+        worker outlives the run."""
+        while True:
+            try:
+                if self.on_abort is not None:
+                    self.on_abort()
+                if self._join(_ABORT_WAIT):
+                    return
+                logger.debug("%d upload(s) still ending after the abort", self._running)
+            except KeyboardInterrupt:
+                continue

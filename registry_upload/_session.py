@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ._urls import is_secure_url, origin_of
@@ -31,14 +31,13 @@ from .repository import Repository
 from .transport import Response, Transport
 
 if TYPE_CHECKING:
-    from ._index import IndexFiles
+    from ._index import IndexLookup, Listing
     from .distribution import Distribution
 
-__all__ = ["RemoteState", "Session", "SessionOptions"]
+__all__ = ["Session", "SessionOptions"]
 
 logger = logging.getLogger(__name__)
 
-RemoteState = Literal["same", "different", "absent", "unknown"]
 #: Re-resolve credentials this long before a short-lived token expires.
 REFRESH_SECONDS = 120.0
 
@@ -72,7 +71,7 @@ class Session:
         self._profile = recognise(repository.url)
         self._probed = False
         self._learned = False
-        self._index_cache: dict[str, IndexFiles | None] = {}
+        self._index_cache: dict[str, IndexLookup] = {}
         self._authorizations: dict[str, tuple[Credentials, str | None]] = {}
         self._check_index_transport()
 
@@ -239,30 +238,37 @@ class Session:
             return self.repository.simple_index_url()
         return self.identify().index_url(urlsplit(self.repository.url))
 
-    def remote_state(
-        self, dist: Distribution, sha256: Callable[[], str], *, fresh: bool
-    ) -> RemoteState:
-        """Whether the index lists this filename, and with this file's ``sha256()``."""
-        files = self._remote_files(dist.project, fresh=fresh)
-        if files is None:
-            return "unknown"
-        if dist.filename not in files:
-            return "absent"
-        remote = files[dist.filename]
-        if remote is None:
-            return "unknown"
-        return "same" if remote == sha256() else "different"
+    def listing(
+        self, dist: Distribution, sha256: str | Callable[[], str], *, fresh: bool
+    ) -> Listing:
+        """Where the index places this very file (see :func:`~._index.read_listing`).
 
-    def _remote_files(self, project: str, *, fresh: bool) -> IndexFiles | None:
+        ``fresh=False`` (skip-existing) reads each project's page once per
+        batch; ``fresh=True`` reads it again.  Every read asks caches for a
+        fresh copy.  ``sha256`` may be a function: it is called only when the
+        page lists the file with a hash."""
+        from ._index import listing_of
+
+        return listing_of(self._project_page(dist.project, fresh=fresh), dist.filename, sha256)
+
+    def _project_page(self, project: str, *, fresh: bool) -> IndexLookup:
         with self._lock:
-            if not fresh and project in self._index_cache:
-                return self._index_cache[project]
-        from ._index import fetch_project_files
+            cached = self._index_cache.get(project)
+        if cached is not None and not fresh:
+            return cached
+        from ._index import lookup_project_files
 
         index = self.index_url()
-        files = fetch_project_files(
-            self.transport, index, project, authorization=self.index_authorization(index)
+        lookup = lookup_project_files(
+            self.transport,
+            index,
+            project,
+            authorization=self.index_authorization(index),
+            no_cache=True,
         )
+        if lookup.problem:
+            level = logging.DEBUG if fresh else logging.WARNING
+            logger.log(level, "%s; cannot tell which files it holds", lookup.problem)
         with self._lock:
-            self._index_cache[project] = files
-        return files
+            self._index_cache[project] = lookup
+        return lookup

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._index import IndexLookup, lookup_project_files, project_page_url
+from ._index import Listed, Listing, project_page_url, read_listing
+from ._retrying import Again, Schedule, Waits, keep_trying, tries_within
 from .errors import FileExistsOnRegistryError, UploadError
 from .transport import MAX_WAIT_SECONDS, Transport
 
-__all__ = ["VerifyOutcome", "VerifyPolicy", "VerifyStatus", "verify_listed"]
+__all__ = ["VerifyOutcome", "VerifyPolicy", "VerifyStatus", "verify_listed", "watch_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,18 +55,17 @@ class VerifyPolicy:
     multiplied by ``factor`` each time up to ``max_delay``, for at most ``timeout``.
 
     ``sleep`` and ``clock`` are how the wait is spent and measured (swap in a
-    fake clock to observe the polls without waiting)."""
+    fake clock to observe the polls without waiting); ``sleep=None`` waits in
+    real time."""
 
     timeout: float = 60.0
     initial_delay: float = 1.0
     max_delay: float = 10.0
     factor: float = 2.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    sleep: Callable[[float], None] | None = field(default=None, compare=False, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        import math
-
         values = (self.timeout, self.initial_delay, self.max_delay, self.factor)
         if not all(math.isfinite(v) for v in values) or self.timeout > MAX_WAIT_SECONDS:
             raise ValueError("VerifyPolicy: every value must be a finite number (a week at most)")
@@ -71,6 +73,24 @@ class VerifyPolicy:
             raise ValueError("VerifyPolicy: delays must be positive and the timeout >= 0")
         if self.factor < 1:
             raise ValueError("VerifyPolicy: factor must be at least 1")
+
+    def delay(self, poll: int) -> float:
+        """The wait after poll number ``poll`` (1-based)."""
+        first, cap = self.initial_delay, self.max_delay
+        if first >= cap:
+            return cap
+        if self.factor > 1 and poll - 1 >= math.log(cap / first, self.factor):
+            return cap
+        return min(cap, first * self.factor ** (poll - 1))
+
+    def schedule(self, budget: float | None = None) -> Schedule:
+        """Polls for ``budget`` seconds (default: the timeout), the last wait cut short.
+
+        The number of polls is bounded too, so a ``sleep`` that does not wait
+        (in tests) cannot turn the budget into a busy loop."""
+        seconds = self.timeout if budget is None else max(0.0, budget)
+        polls = tries_within(seconds, self.delay)
+        return Schedule(attempts=polls, budget=seconds, delay=self.delay, clip=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,48 +136,42 @@ class VerifyOutcome:
         }
 
 
-@dataclass(slots=True)
-class _Poller:
-    """The state of one verification: what was asked, what was seen so far."""
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What :func:`watch_index` saw last, after how many polls."""
 
-    transport: Transport
-    index_url: str
-    project: str
-    filename: str
-    sha256: str
-    authorization: str | None
-    polls: int = 0
-    last: IndexLookup | None = None
+    last: Listing
+    polls: int
 
-    def poll(self) -> VerifyStatus | None:
-        """Read the page once; a final status, or None to keep polling."""
-        self.polls += 1
-        self.last = lookup_project_files(
-            self.transport,
-            self.index_url,
-            self.project,
-            authorization=self.authorization,
-            no_cache=True,
-        )
-        files = self.last.files
+
+def watch_index(
+    read: Callable[[], Listing],
+    settled: Callable[[Listing], bool],
+    schedule: Schedule,
+    waits: Waits,
+    *,
+    start: float | None = None,
+) -> Watched:
+    """Read the index on ``schedule`` until an answer is ``settled``, or the
+    schedule (or the stop event) ends; the page is always read at least once."""
+    polls = 0
+
+    def poll(number: int) -> Listing | Again[Listing]:
+        nonlocal polls
+        polls = number
+        listing = read()
+        lookup = listing.lookup
         logger.debug(
-            "verify %s: poll %d of %s: %s",
-            self.filename,
-            self.polls,
-            self.last.url,
-            self.last.problem or f"{len(files or {})} file(s) listed",
+            "index poll %d of %s: %s", number, lookup.url, lookup.problem or listing.listed
         )
-        if files is None or self.filename not in files:
-            return None
-        listed = files[self.filename]
-        if listed is None:
-            return VerifyStatus.LISTED
-        return VerifyStatus.VERIFIED if listed.lower() == self.sha256 else None
+        return listing if settled(listing) else Again(listing)
 
-    @property
-    def listed_sha256(self) -> str | None:
-        files = self.last.files if self.last is not None else None
-        return (files or {}).get(self.filename)
+    outcome = keep_trying(poll, schedule, waits, start=start)
+    return Watched(outcome.outcome if isinstance(outcome, Again) else outcome, polls)
+
+
+def _listed(listing: Listing) -> bool:
+    return listing.listed in (Listed.SAME, Listed.NO_HASH)
 
 
 def verify_listed(
@@ -172,6 +186,7 @@ def verify_listed(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
     since: float | None = None,
+    stop: threading.Event | None = None,
 ) -> VerifyOutcome:
     """Poll ``index_url`` until ``filename`` is listed under ``project`` with ``sha256``.
 
@@ -180,61 +195,68 @@ def verify_listed(
     Never raises for network or index failures: they end as ``not-listed``.
     ``sleep``/``clock`` default to the policy's.  ``since`` is the ``clock()``
     time the wait began (default: now): the files of one upload share one wait.
-    The page is always read at least once.
+    ``stop`` ends the wait early.  The page is always read at least once.
     """
     policy = policy or VerifyPolicy()
-    sleep = sleep or policy.sleep
-    clock = clock or policy.clock
-    poller = _Poller(transport, index_url, project, filename, sha256.lower(), authorization)
-    start = clock() if since is None else since
-    delay = policy.initial_delay
-    while True:
-        status = poller.poll()
-        if status is not None:
-            return _outcome(poller, status, clock() - start)
-        remaining = start + policy.timeout - clock()
-        if remaining <= 0:
-            break
-        sleep(min(delay, remaining))
-        delay = min(delay * policy.factor, policy.max_delay)
-    listed = poller.listed_sha256 is not None
-    final = VerifyStatus.MISMATCH if listed else VerifyStatus.NOT_LISTED
-    return _outcome(poller, final, clock() - start)
+    waits = Waits(sleep=sleep or policy.sleep, clock=clock or policy.clock, stop=stop)
+    start = waits.now() if since is None else since
+    sha256 = sha256.lower()
+
+    def read() -> Listing:
+        return read_listing(
+            transport, index_url, project, filename, sha256, authorization=authorization
+        )
+
+    watched = watch_index(read, _listed, policy.schedule(), waits, start=start)
+    url = project_page_url(index_url, project)
+    outcome = _outcome(watched, project, filename, sha256, url=url, waited=waits.now() - start)
+    logger.debug("verify %s: %s after %d poll(s)", filename, outcome.status, outcome.polls)
+    return outcome
 
 
-def _outcome(poller: _Poller, status: VerifyStatus, waited: float) -> VerifyOutcome:
-    url = project_page_url(poller.index_url, poller.project)
+_STATUS = {
+    Listed.SAME: VerifyStatus.VERIFIED,
+    Listed.NO_HASH: VerifyStatus.LISTED,
+    Listed.OTHER: VerifyStatus.MISMATCH,
+}
+
+
+def _outcome(
+    watched: Watched, project: str, filename: str, sha256: str, *, url: str, waited: float
+) -> VerifyOutcome:
+    last = watched.last
+    status = _STATUS.get(last.listed, VerifyStatus.NOT_LISTED)
     error: UploadError | None = None
-    reason: str | None = None
     if status is VerifyStatus.VERIFIED:
         reason = f"listed on {url} with the same sha256"
     elif status is VerifyStatus.LISTED:
         reason = f"listed on {url}, which shows no sha256 to compare"
     elif status is VerifyStatus.MISMATCH:
-        error = _mismatch_error(poller, url, waited)
+        error = _mismatch_error(filename, last.listed_sha256, sha256, url, waited)
     else:
-        error = _not_listed_error(poller, url, waited)
+        error = _not_listed_error(filename, last, watched.polls, url, waited)
     if error is not None:
         reason = error.message
-    logger.debug("verify %s: %s after %d poll(s)", poller.filename, status, poller.polls)
     return VerifyOutcome(
         status=status,
-        filename=poller.filename,
-        project=poller.project,
+        filename=filename,
+        project=project,
         url=url,
-        sha256=poller.sha256,
-        polls=poller.polls,
+        sha256=sha256,
+        polls=watched.polls,
         waited=waited,
-        listed_sha256=poller.listed_sha256,
+        listed_sha256=last.listed_sha256,
         reason=reason,
         error=error,
     )
 
 
-def _mismatch_error(poller: _Poller, url: str, waited: float) -> FileExistsOnRegistryError:
+def _mismatch_error(
+    filename: str, listed: str | None, sha256: str, url: str, waited: float
+) -> FileExistsOnRegistryError:
     return FileExistsOnRegistryError(
-        f"{poller.filename}: the index lists it with sha256 {poller.listed_sha256}, "
-        f"not {poller.sha256} (the file sent), after {waited:.0f} s",
+        f"{filename}: the index lists it with sha256 {listed}, "
+        f"not {sha256} (the file sent), after {waited:.0f} s",
         url=url,
         hint="The registry serves other bytes under this name (an earlier upload, or one "
         "that overwrote it): compare the file on the index with yours; to publish new "
@@ -242,13 +264,14 @@ def _mismatch_error(poller: _Poller, url: str, waited: float) -> FileExistsOnReg
     )
 
 
-def _not_listed_error(poller: _Poller, url: str, waited: float) -> UploadError:
-    message = f"{poller.filename}: not listed on {url} after {waited:.0f} s ({poller.polls} polls)"
-    last = poller.last
+def _not_listed_error(
+    filename: str, last: Listing, polls: int, url: str, waited: float
+) -> UploadError:
+    message = f"{filename}: not listed on {url} after {waited:.0f} s ({polls} polls)"
     status = None
-    if last is not None and last.problem:
-        message += f"; last poll: {last.problem}"
-        status = last.status
+    if last.lookup.problem:
+        message += f"; last poll: {last.lookup.problem}"
+        status = last.lookup.status
     if status in (401, 403):
         hint = (
             "The index refused to be read: a private index needs credentials for reading "

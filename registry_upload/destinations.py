@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ._attempt import AttemptOptions, FileUpload
+from ._attempt import IN_FLIGHT, AttemptOptions, FileUpload, unreachable
 from ._index import IndexLookup, lookup_project_files
 from ._pool import Pool, PoolRun
 from ._session import Session, SessionOptions
@@ -45,7 +45,6 @@ from .errors import (
     ConfigurationError,
     FileExistsOnRegistryError,
     RegistryUploadError,
-    TransportError,
 )
 from .options import PublishOptions
 from .repository import Repository
@@ -76,10 +75,6 @@ SLOW_FILE_SECONDS = 0.02
 
 CredentialsInput = Credentials | CredentialChain | CredentialProvider | None
 
-_IN_FLIGHT = (
-    "interrupted while in flight: the registry may or may not have kept it "
-    "(a re-run with skip-existing is safe)"
-)
 _BATCH_INTERRUPTED = "not started: the batch was interrupted"
 
 
@@ -335,11 +330,11 @@ class RegistryDestination:
             if got is None:
                 started = i in run.started
                 status = FileStatus.INTERRUPTED if started else FileStatus.NOT_STARTED
-                reason = _IN_FLIGHT if started else (run.halted or _BATCH_INTERRUPTED)
+                reason = IN_FLIGHT if started else (run.halted or _BATCH_INTERRUPTED)
                 got = file_result(dist, self, status, reason=reason)  # noqa: PLW2901
             elif i in run.aborted and got.status is FileStatus.FAILED:
                 # Ctrl-C cut its connection: the error is of our making, the outcome unknown.
-                got = replace(got, status=FileStatus.INTERRUPTED, reason=_IN_FLIGHT)  # noqa: PLW2901
+                got = replace(got, status=FileStatus.INTERRUPTED, reason=IN_FLIGHT)  # noqa: PLW2901
             out.append(got)
         return out
 
@@ -389,14 +384,6 @@ class RegistryDestination:
 
 def _trusted_publishing(creds: Credentials | None) -> bool:
     return creds is not None and creds.kind is CredentialKind.TRUSTED_PUBLISHING
-
-
-def unreachable(result: FileResult) -> str | None:
-    """Why no further file should start: the registry could not be reached at all."""
-    error = result.error
-    if isinstance(error, TransportError) and not error.connected:
-        return f"not started: the registry could not be reached ({error.message})"
-    return None
 
 
 def _wants_verify(result: FileResult) -> bool:

@@ -44,6 +44,8 @@ __all__ = [
     "Digests",
     "Distribution",
     "FileType",
+    "Fingerprint",
+    "fingerprint_of",
     "no_distributions_error",
     "unreadable_error",
 ]
@@ -69,6 +71,26 @@ _MIN_METADATA_VERSION = {
 
 
 @dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What identifies a file's content on disk without reading it: the bytes sent
+    must be the bytes inspected."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+
+
+def fingerprint_of(path: str | os.PathLike[str]) -> Fingerprint | None:
+    """The file's fingerprint now; ``None`` if it cannot be looked at."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return Fingerprint(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+
+@dataclass(frozen=True, slots=True)
 class Distribution:
     """A wheel or sdist on disk with its validated core metadata."""
 
@@ -84,6 +106,8 @@ class Distribution:
     members: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     #: The core metadata file's bytes (METADATA or PKG-INFO), as inspected.
     core_metadata: bytes = field(default=b"", compare=False, repr=False)
+    #: The file on disk when it was inspected (a later change fails its upload).
+    fingerprint: Fingerprint | None = field(default=None, compare=False, repr=False)
 
     # -- construction ------------------------------------------------------
 
@@ -99,6 +123,7 @@ class Distribution:
         ``attestations=False`` leaves ``<file>.*.attestation`` files beside it
         unread.
         """
+        fingerprint = fingerprint_of(path)
         found = inspect_file(path, attestations=attestations)
         return cls(
             path=found.path,
@@ -111,6 +136,7 @@ class Distribution:
             attestations=found.attestations,
             members=found.members,
             core_metadata=found.core_metadata,
+            fingerprint=fingerprint,
         )
 
     # -- properties --------------------------------------------------------

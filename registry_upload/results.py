@@ -105,6 +105,11 @@ class FileStatus(str, enum.Enum):
     ``NOT_STARTED``: the batch stopped (Ctrl-C, an unreachable registry)
     before this file was sent.  ``INTERRUPTED``: the file was being sent when
     the batch was interrupted; whether the registry kept it is unknown.
+    ``UNCONFIRMED``: the whole file went out but no clean answer came back (a
+    broken connection, a gateway error, a success before the body ended), and
+    the index could not tell within the wait whether the registry kept it; it
+    was not sent again, so it is stored at most once.  Not ok: check the
+    project's files, or re-run with skip-existing.
     """
 
     UPLOADED = "uploaded"
@@ -113,6 +118,7 @@ class FileStatus(str, enum.Enum):
     DRY_RUN = "dry-run"
     NOT_STARTED = "not-started"
     INTERRUPTED = "interrupted"
+    UNCONFIRMED = "unconfirmed"
 
     def __str__(self) -> str:
         return self.value
@@ -255,6 +261,11 @@ class UploadReport:
     @property
     def failed(self) -> int:
         return self._count(FileStatus.FAILED)
+
+    @property
+    def unconfirmed(self) -> int:
+        """Files whose outcome the registry never told and the index could not confirm."""
+        return self._count(FileStatus.UNCONFIRMED)
 
     @property
     def failures(self) -> tuple[FileResult, ...]:

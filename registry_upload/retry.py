@@ -1,27 +1,25 @@
 """RetryPolicy: what is retried, how often, how long to wait.
 
-Retried: connection failures and timeouts, 5xx, 429 (``Retry-After``
-honoured, up to a cap).  Never retried blindly: an attempt that may have
-reached the registry (the whole body went out, or a 5xx came back) is first
-checked against the index by the uploader, so a file is never sent twice.
+Retried: connection failures, an attempt cut before its whole body went out,
+429 and 503 (``Retry-After`` honoured, up to a cap).  Never sent again: an
+attempt that may have reached the registry (the whole body went out and then
+the connection broke or no answer came, another 5xx, or a success answered
+before the body was all sent).  Its outcome is looked for on the index for up
+to ``confirm_timeout`` seconds; when the index cannot tell, the file ends
+*unconfirmed* rather than risk a second copy.
 """
 
 from __future__ import annotations
 
-import logging
+import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from .errors import UploadError
+from ._retrying import Schedule
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +30,12 @@ class RetryPolicy:
     the time spent on one file across attempts; waits grow exponentially from
     ``initial_backoff`` to ``max_backoff`` with up to ``jitter`` seconds of
     random jitter.  A ``Retry-After`` above ``max_retry_after`` is capped.
+    ``confirm_timeout`` is how long the index is polled, after an attempt
+    whose outcome is unknown, before the file is reported unconfirmed.
+
+    ``sleep`` is how waits are spent: ``None`` (the default) waits in real
+    time and Ctrl-C ends the wait at once; a function (a recorder in tests)
+    is handed each wait, and Ctrl-C is honoured before and after it.
     """
 
     attempts: int = 4
@@ -43,8 +47,8 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = field(
         default_factory=lambda: frozenset({429, 500, 502, 503, 504})
     )
-    #: How to wait (swap in a recorder to observe waits without spending them).
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    sleep: Callable[[float], None] | None = field(default=None, compare=False, repr=False)
+    confirm_timeout: float = 30.0
 
     @classmethod
     def never(cls) -> RetryPolicy:
@@ -52,73 +56,33 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter after failed attempt number ``attempt``."""
-        base: float = min(self.max_backoff, self.initial_backoff * 2.0 ** max(0, attempt - 1))
+        exponent = min(max(0, attempt - 1), 64)
+        base: float = min(self.max_backoff, self.initial_backoff * 2.0**exponent)
         return base + random.uniform(0, self.jitter)
 
-    def delay(
-        self, attempt: int, *, retry_after: float | None = None, elapsed: float = 0.0
-    ) -> float | None:
-        """Seconds to wait after failed attempt number ``attempt``, or ``None`` to give up.
-
-        ``elapsed`` is the time spent on this file so far (``total_timeout``
-        bounds it); a server's ``Retry-After`` wins over the backoff, capped at
-        ``max_retry_after``.
-        """
-        if attempt >= self.attempts or elapsed >= self.total_timeout:
-            return None
-        if retry_after is not None:
-            return float(min(retry_after, self.max_retry_after))
-        return self.backoff(attempt)
-
-    def call(self, fn: Callable[[], T], *, label: str) -> T:
-        """Run ``fn`` until it returns; it raises :class:`Retryable` to ask for another go.
-
-        The uploader runs its own per-file state machine on :meth:`delay`; this
-        is the same policy for callers with a plain function.
-        """
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return fn()
-            except Retryable as exc:
-                wait = self.delay(
-                    attempt, retry_after=exc.retry_after, elapsed=time.monotonic() - started
-                )
-                if wait is None:
-                    raise
-                logger.debug(
-                    "%s: attempt %d of %d failed (%s); retrying in %.1f s",
-                    label,
-                    attempt,
-                    self.attempts,
-                    exc.error.message,
-                    wait,
-                )
-                self.sleep(wait)
-
-
-class Retryable(Exception):
-    """Raised inside an attempt to ask for another; carries the attempt's error."""
-
-    def __init__(self, error: UploadError, *, retry_after: float | None = None) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.retry_after = retry_after
+    def schedule(self) -> Schedule:
+        """The attempts of one file, for the retry loop."""
+        return Schedule(
+            attempts=self.attempts,
+            budget=self.total_timeout,
+            delay=self.backoff,
+            max_retry_after=self.max_retry_after,
+        )
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date);
+    ``None`` for anything else (never an exception)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # "²" passes isdigit() alone
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
     import email.utils
 
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+    return max(0.0, when - (now if now is not None else time.time()))

@@ -214,7 +214,10 @@ def test_expect_through_an_http_proxy(
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         target = "http://127.0.0.1:9/upload/"
-        report = upload([big], target, credentials=Credentials.of("user", CANARY))
+        # plain http through a proxy is in clear: the test allows it explicitly
+        report = upload(
+            [big], target, credentials=Credentials.of("user", CANARY), allow_insecure=True
+        )
         assert report.ok
         assert proxy.posts[0].path == target
         assert proxy.requests[0].headers.get("Expect") == "100-continue"

@@ -7,9 +7,8 @@ import email.utils
 import pytest
 
 from registry_upload import RetryPolicy
-from registry_upload.errors import ServerError
 from registry_upload.repository import Registry, detect_registry, is_loopback_host
-from registry_upload.retry import Retryable, parse_retry_after
+from registry_upload.retry import parse_retry_after
 from registry_upload.transport import proxy_from_environment
 
 
@@ -30,35 +29,6 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 1.0 <= waits[0] <= 1.5
     assert 2.0 <= waits[1] <= 2.5
     assert all(5.0 <= w <= 5.5 for w in waits[3:])
-
-
-def test_retry_after_is_capped_and_attempts_bounded() -> None:
-    sleeps: list[float] = []
-    policy = RetryPolicy(attempts=3, max_retry_after=10.0, sleep=sleeps.append)
-    calls = 0
-
-    def always_busy() -> None:
-        nonlocal calls
-        calls += 1
-        raise Retryable(ServerError("busy", status=503), retry_after=3600)
-
-    with pytest.raises(Retryable):
-        policy.call(always_busy, label="x")
-    assert calls == 3
-    assert sleeps == [10.0, 10.0]
-
-
-def test_no_retry_policy_runs_once() -> None:
-    calls = 0
-
-    def fail() -> None:
-        nonlocal calls
-        calls += 1
-        raise Retryable(ServerError("busy", status=503))
-
-    with pytest.raises(Retryable):
-        RetryPolicy.never().call(fail, label="x")
-    assert calls == 1
 
 
 def test_proxy_rules(monkeypatch: pytest.MonkeyPatch) -> None:

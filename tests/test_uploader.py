@@ -85,14 +85,16 @@ def test_wheels_are_sent_before_sdists(files: list[Path]) -> None:
     assert list(reg.stored) == [files[1].name, files[0].name]
 
 
-def test_reset_mid_body_is_retried_and_stored_once(files: list[Path]) -> None:
+def test_reset_mid_body_is_retried_and_stored_once(tmp_path: Path) -> None:
+    # Large enough that the reset arrives while the body is still going out.
+    wheel = make_wheel(tmp_path, "demo", "1.0", payload_size=4_000_000)
     policy, sleeps = fast_policy()
     with FakeRegistry(actions=[Action("reset_mid_body")]) as reg:
-        report = upload(files[1:], reg.url, credentials=CREDS, retry=policy)
+        report = upload([wheel], reg.url, credentials=CREDS, retry=policy)
     (result,) = report.results
     assert result.status is FileStatus.UPLOADED
     assert result.attempts == 2
-    assert reg.upload_count == {files[1].name: 1}
+    assert reg.upload_count == {wheel.name: 1}
     assert len(sleeps) == 1
 
 
@@ -109,8 +111,8 @@ def test_reset_after_store_is_verified_not_resent(files: list[Path]) -> None:
     assert sleeps == []
 
 
-@pytest.mark.parametrize("statuses", [[502], [503, 502]])
-def test_5xx_then_success(files: list[Path], statuses: list[int]) -> None:
+@pytest.mark.parametrize("statuses", [[503], [429, 503]])
+def test_unavailable_then_success(files: list[Path], statuses: list[int]) -> None:
     policy, sleeps = fast_policy()
     actions = [Action("reply", Reply(s, "upstream trouble")) for s in statuses]
     with FakeRegistry(actions=actions) as reg:
@@ -120,6 +122,22 @@ def test_5xx_then_success(files: list[Path], statuses: list[int]) -> None:
     assert result.attempts == len(statuses) + 1
     assert reg.upload_count == {files[1].name: 1}
     assert len(sleeps) == len(statuses)
+
+
+def test_gateway_error_after_the_whole_file_is_not_resent(files: list[Path]) -> None:
+    policy, sleeps = fast_policy()
+    with FakeRegistry(actions=[Action("reply", Reply(502, "upstream trouble"))]) as reg:
+        report = upload(files[1:], reg.url, credentials=CREDS, retry=policy)
+    (result,) = report.results
+    assert (result.status, result.attempts, result.http_status) == (
+        FileStatus.UNCONFIRMED,
+        1,
+        502,
+    )
+    assert len(reg.posts) == 1 and reg.stored == {}
+    assert result.error is not None and "skip-existing" in (result.hint or "")
+    assert not report.ok and report.unconfirmed == 1
+    assert sleeps  # the index was polled for a while before giving up
 
 
 def test_5xx_that_stored_the_file_is_verified(files: list[Path]) -> None:
@@ -167,18 +185,18 @@ def test_slow_server_read_timeout_is_verified_not_duplicated(files: list[Path]) 
     assert reg.upload_count == {files[1].name: 1}
 
 
-def test_slow_server_without_storing_is_retried(files: list[Path]) -> None:
+def test_slow_server_without_storing_is_unconfirmed_not_resent(files: list[Path]) -> None:
     policy, _ = fast_policy(attempts=2)
     options = TransportOptions(read_timeout=0.3)
     hang = Action("reply", Reply(200, "late"))
     with FakeRegistry(actions=[hang], delay=0.0) as reg:
-        reg.delay = 1.0  # every answer is late: attempts time out, nothing is stored
+        reg.delay = 1.0  # the answer is late: the attempt times out, nothing is stored
         report = upload(files[1:], reg.url, credentials=CREDS, retry=policy, transport=options)
     (result,) = report.results
-    assert result.status is FileStatus.FAILED
+    assert result.status is FileStatus.UNCONFIRMED
     assert isinstance(result.error, TransportError)
     assert "read timeout" in result.error.message
-    assert result.attempts == 2
+    assert result.attempts == 1 and len(reg.posts) == 1
 
 
 def test_redirect_is_reported_not_followed(files: list[Path]) -> None:

@@ -235,8 +235,16 @@ def _receive(conn: Connection, wait: float) -> bool:
         return True  # a TLS record without data (a session ticket)
     finally:
         conn.sock.settimeout(previous)
-    conn.protocol.receive_data(data)
+    _feed(conn, data)
     return True
+
+
+def _feed(conn: Connection, data: bytes) -> None:
+    """Give h11 what arrived; the end of the stream before any answer is a reset
+    (h11 would call it a protocol error), so the caller knows nothing was answered."""
+    if not data and conn.protocol.their_state is h11.SEND_RESPONSE:
+        raise ConnectionResetError("the server closed the connection without answering")
+    conn.protocol.receive_data(data)
 
 
 def _as_final(event: object) -> h11.Response:
@@ -252,7 +260,7 @@ def _final_answer(conn: Connection, deadline: Deadline, read_timeout: float) -> 
     proto = conn.protocol
     while (event := _buffered_event(proto)) is None:
         conn.sock.settimeout(deadline.cap(read_timeout))
-        proto.receive_data(conn.sock.recv(MAX_HEAD))
+        _feed(conn, conn.sock.recv(MAX_HEAD))
     return _as_final(event)
 
 

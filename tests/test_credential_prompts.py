@@ -91,6 +91,7 @@ def _in_a_terminal(*steps: tuple[bytes, bytes]) -> str:
                     break
                 output += chunk
             if todo and todo[0][0] in output:
+                time.sleep(0.2)  # let the prompt reach its read
                 os.write(fd, todo.pop(0)[1])
     finally:
         os.close(fd)

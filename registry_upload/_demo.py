@@ -59,6 +59,8 @@ def run_demo(say: Callable[[str], None]) -> bool:
                 return _round_trip(server.url, files, root, report.ok, say)
         except LocalRegistryError as exc:
             say(f"error: {exc}")
+            if exc.hint:
+                say(f"hint: {exc.hint}")
             return False
 
 

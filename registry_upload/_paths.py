@@ -8,7 +8,9 @@ globs itself, then calls it), so every entry point accepts the same inputs:
 * a directory expands to the distributions in it (sorted; other files ignored);
 * companion files of a distribution in the batch are fine: ``*.attestation``
   files are attached by ``Distribution.open`` anyway, and ``.asc`` signatures
-  are skipped (PyPI no longer accepts them); each leaves a note;
+  are skipped (PyPI no longer accepts them); each leaves a note, whether it was
+  named or found in a directory (one found beside no distribution of the
+  batch is ignored like any other file there);
 * any other file named explicitly is a usage error listing all of them;
 * duplicates are dropped, order kept.
 """
@@ -63,11 +65,16 @@ def _collect(paths: PathInput, *, keep_others: bool) -> Collected:
     found: dict[str, None] = {}  # insertion-ordered set of normalised paths
     shown: dict[str, str] = {}
     companions: list[str] = []
+    listed_companions: list[str] = []
     others: list[str] = []
     for item in items:
         if os.path.isdir(item):
-            for entry in _list_directory(item):
-                _add(found, shown, entry)
+            entries = _list_directory(item)
+            for entry in entries:
+                if _is_distribution(entry):
+                    _add(found, shown, entry)
+                else:
+                    listed_companions.append(entry)
         elif _is_distribution(item):
             _add(found, shown, item)
         elif _companion_of(item) is not None:
@@ -76,12 +83,13 @@ def _collect(paths: PathInput, *, keep_others: bool) -> Collected:
             others.append(item)
     notes, strays = _place_companions(companions, found)
     others.extend(strays)
+    notes += _place_companions(listed_companions, found)[0]  # strays in a directory: ignored
     if others and keep_others:
         for item in others:
             _add(found, shown, item)
     elif others:
         raise _not_distributions(others)
-    return Collected(paths=tuple(shown[k] for k in found), notes=tuple(notes))
+    return Collected(paths=tuple(shown[k] for k in found), notes=tuple(dict.fromkeys(notes)))
 
 
 def _as_path_list(paths: object) -> list[str]:
@@ -145,6 +153,7 @@ def _place_companions(
 
 
 def _list_directory(directory: str) -> list[str]:
+    """The distributions and their companion files in ``directory``, sorted by name."""
     try:
         names = sorted(os.listdir(directory))
     except OSError as exc:
@@ -152,7 +161,8 @@ def _list_directory(directory: str) -> list[str]:
     return [
         os.path.join(directory, n)
         for n in names
-        if _is_distribution(n) and os.path.isfile(os.path.join(directory, n))
+        if (_is_distribution(n) or _companion_of(n) is not None)
+        and os.path.isfile(os.path.join(directory, n))
     ]
 
 

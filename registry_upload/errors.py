@@ -30,10 +30,14 @@ can catch everything with a single ``except RegistryUploadError``::
     └── UploadInterrupted                Ctrl-C stopped a batch: .report (not an error)
 
 Constructors take the message positionally and every structured field by
-keyword; ``str(error)`` is the message followed by the hint, so even an
-uncaught error tells the user what to do.  Every text an error carries is
-passed through the secret redactor when the error is built, so a registry
-that echoes a token cannot make an error show it.
+keyword.  ``str(error)`` is the message on one line (a log record stays one
+record); the hint is the ``hint`` attribute, which the CLI prints on a line
+of its own.  Every text an error carries is passed through the secret
+redactor and made safe for a terminal when the error is built (control
+characters become spaces, invisible ones are dropped, and every field but a
+``DistributionError``'s message list is one line), so a registry that echoes
+a token or sends escape sequences cannot make an error show them.  Errors
+survive a pickle round trip (a process pool), ``report`` included.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._redact import redact
+from ._redact import shown
 
 if TYPE_CHECKING:
     from .results import Finding, UploadReport
@@ -72,8 +76,32 @@ __all__ = [
 ]
 
 
+def _shown_or_none(text: str | None) -> str | None:
+    return shown(text) if text else text
+
+
+def _one_line(message: str) -> str:
+    """A message whose further lines list items (``"  - item"``) as one line."""
+    first, *rest = message.split("\n")
+    items = [line.strip().removeprefix("- ") for line in rest if line.strip()]
+    if not items:
+        return first
+    return f"{first.rstrip(':')}: {'; '.join(items)}"
+
+
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Unpickle an error without running its constructor (the state is already safe)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class RegistryUploadError(Exception):
     """Root of every error raised by registry_upload."""
+
+    #: Whether ``message`` may hold line breaks (a list of problems under a summary).
+    multiline_message = False
 
     def __init__(
         self,
@@ -85,22 +113,23 @@ class RegistryUploadError(Exception):
         registry: str | None = None,
         status: int | None = None,
     ) -> None:
-        message = redact(message)
+        message = shown(message, multiline=self.multiline_message)
         super().__init__(message)
         self.message = message
-        self.hint = redact(hint) if hint else hint
+        self.hint = _shown_or_none(hint)
         self.path = path
-        self.url = url
+        self.url = _shown_or_none(url)
         self.registry = registry
         self.status = status
 
     def __str__(self) -> str:
-        if self.hint:
-            return f"{self.message}\nhint: {self.hint}"
-        return self.message
+        return _one_line(self.message)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description: class name, message and the structured fields."""
@@ -122,6 +151,8 @@ class DistributionError(RegistryUploadError):
     ERROR, each with an explicit ``code``) per problem found, so a caller sees
     every problem of the file at once.
     """
+
+    multiline_message = True
 
     def __init__(
         self,
@@ -200,11 +231,11 @@ class TrustedPublishingError(CredentialError):
         url: str | None = None,
         status: int | None = None,
     ) -> None:
-        self.code = code
-        self.claims = dict(claims or {})
+        self.code = _shown_or_none(code)
+        self.claims = {shown(k): shown(v) for k, v in (claims or {}).items()}
         if self.claims:
-            shown = ", ".join(f"{k}={v!r}" for k, v in sorted(self.claims.items()))
-            message = f"{message} (token claims: {shown})"
+            listed = ", ".join(f"{k}={v!r}" for k, v in sorted(self.claims.items()))
+            message = f"{message} (token claims: {listed})"
         super().__init__(message, hint=hint, url=url, status=status)
 
     def to_dict(self) -> dict[str, Any]:
@@ -242,7 +273,7 @@ class UploadError(RegistryUploadError):
         path: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint, path=path, url=url, registry=registry, status=status)
-        self.server_message = redact(server_message) if server_message else server_message
+        self.server_message = _shown_or_none(server_message)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -286,7 +317,7 @@ class RedirectError(UploadError):
 
     def __init__(self, message: str, *, location: str | None = None, **fields: Any) -> None:
         super().__init__(message, **fields)
-        self.location = location
+        self.location = _shown_or_none(location)
 
 
 class AuthenticationError(UploadError):
@@ -357,3 +388,6 @@ class UploadInterrupted(KeyboardInterrupt):
     def __init__(self, report: UploadReport) -> None:
         super().__init__("upload interrupted")
         self.report = report
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))

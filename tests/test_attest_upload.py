@@ -124,7 +124,7 @@ def test_prepare_for_upload_stops_on_a_foreign_attestation(loopback: Any, dist: 
     with pytest.raises(InvalidAttestationError) as caught:
         prepare_for_upload(_open(dist), env=env)
     assert {p.code for p in caught.value.problems} == {"attestation-foreign"}
-    assert "--no-attestations" in str(caught.value)
+    assert "--no-attestations" in (caught.value.hint or "")
 
 
 def test_prepare_for_upload_without_an_identity_token(dist: Path):

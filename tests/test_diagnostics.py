@@ -399,7 +399,9 @@ def test_gitlab_job_token_404_says_everything_the_user_needs() -> None:
     )
     url = "https://gitlab.example.com" + GITLAB
     diagnosis = classify(response, url=url, filename="x.whl", job_token=True)
-    text = str(diagnosis.error)
+    error = diagnosis.error
+    assert "\n" not in str(error)  # one line; the hint is an attribute
+    text = f"{error}\nhint: {error.hint}"
     assert "answered 404" in text
     assert "404 Project Not Found" in text
     assert "job token" in text.lower() and "allowlist" in text

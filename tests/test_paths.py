@@ -66,6 +66,23 @@ def test_companions_of_distributions_in_the_batch(dist: Path) -> None:
     assert collect([asc, wheel]).paths == (str(wheel),)
 
 
+def test_companions_found_in_a_directory_get_their_note(dist: Path) -> None:
+    wheel = dist / "pkg-1.0-py3-none-any.whl"
+    asc = Path(f"{wheel}.asc")
+    att = Path(f"{wheel}.publish.attestation")
+    stray = dist / "gone-1.0.tar.gz.asc"  # its distribution is not in the directory
+    for path in (asc, att, stray):
+        path.write_text("x")
+    found = collect(dist)
+    assert str(wheel) in found.paths and not any(p.endswith(".asc") for p in found.paths)
+    notes = dict(found.notes)
+    assert notes[str(asc)].startswith("signature skipped")
+    assert notes[str(att)].startswith("attestation")
+    assert str(stray) not in notes  # ignored, like any other file in a directory
+    # named and found: one note
+    assert [p for p, _ in collect([dist, asc]).notes].count(str(asc)) == 1
+
+
 def test_companion_without_its_distribution_is_a_usage_error(dist: Path) -> None:
     lonely = dist / "gone-1.0.tar.gz.asc"
     lonely.write_text("sig")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
+import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -117,7 +122,96 @@ def test_unknown_action_is_refused() -> None:
         Action("reply")
 
 
+def _post_raw(port: int, body: bytes, *, declared: int, boundary: str = "kit") -> None:
+    """Send a multipart POST head declaring ``declared`` bytes, then ``body``, then close."""
+    head = (
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {declared}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head.encode() + body)
+
+
+def _form(filename: str, data: bytes, boundary: str = "kit") -> bytes:
+    return (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\ncut\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="content"; '
+            f'filename="{filename}"\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+def _wait_for_posts(registry: FakeRegistry, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(registry.posts) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(registry.posts) == count
+
+
+def test_fake_registry_drops_a_body_the_client_abandoned() -> None:
+    form = _form("cut-1.0-py3-none-any.whl", b"x" * 50_000)
+    with FakeRegistry() as registry:
+        _post_raw(registry.port, form[: len(form) // 2], declared=len(form))
+        _wait_for_posts(registry, 1)
+        assert registry.stored == {} and registry.upload_count == {}
+        post = registry.posts[0]
+        assert post.filename == "cut-1.0-py3-none-any.whl" and not post.complete
+        # A form cut before its closing boundary, with a Content-Length to match: dropped too.
+        short = form[: len(form) // 2]
+        _post_raw(registry.port, short, declared=len(short))
+        _wait_for_posts(registry, 2)
+        assert registry.stored == {} and not registry.posts[1].complete
+        _post_raw(registry.port, form, declared=len(form))  # the whole form is stored
+        _wait_for_posts(registry, 3)
+        deadline = time.monotonic() + 5
+        while not registry.stored and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert list(registry.stored) == ["cut-1.0-py3-none-any.whl"]
+        assert registry.posts[2].complete
+
+
+def test_fake_registry_hang_lasts_until_the_registry_stops(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "hung", "1.0")
+    registry = FakeRegistry(actions=[Action("hang")]).start()
+    try:
+        started = time.monotonic()
+        report = upload(
+            [wheel], registry.url, credentials=CREDS, retry=RetryPolicy.never(), timeout=2.0
+        )
+        assert time.monotonic() - started >= 1.9  # no answer came: the client's timeout ended it
+        assert registry.upload_count == {wheel.name: 1}  # stored, as documented
+        assert [r.action for r in registry.posts] == ["hang"]
+        assert report.ok  # the uploader found the file in the index
+    finally:
+        started = time.monotonic()
+        registry.stop()
+    assert time.monotonic() - started < 5.0
+
+
 # --- LocalRegistry ---------------------------------------------------------------
+
+
+def test_local_registry_never_redirects_off_this_machine(tmp_path: Path) -> None:
+    with LocalRegistry(tmp_path / "registry") as registry:
+        for path in ("/simple/not-here/", "/simple/not-here", "/packages/not-here-1.0.tar.gz"):
+            port = urllib.parse.urlsplit(registry.url).port
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                conn.request("GET", path)
+                answer = conn.getresponse()
+                answer.read()
+            finally:
+                conn.close()
+            location = answer.getheader("Location") or ""
+            assert answer.status == 404 or location.startswith("http://127.0.0.1:"), (
+                path,
+                answer.status,
+                location,
+            )
 
 
 def test_local_registry_accepts_an_upload_and_stops(tmp_path: Path) -> None:
@@ -163,7 +257,7 @@ def test_local_registry_names_the_extra_when_pypiserver_is_missing(
     with pytest.raises(LocalRegistryError) as info:
         LocalRegistry(tmp_path).start()
     assert "pypiserver" in info.value.message
-    assert "pip install 'registry-upload[testing]'" in str(info.value)
+    assert "pip install 'registry-upload[testing]'" in (info.value.hint or "")
     assert not (tmp_path / "packages").exists()  # refused before anything was made
 
 
@@ -214,12 +308,15 @@ def test_pytest_plugin_fixtures_work_in_a_downstream_project(tmp_path: Path) -> 
             """
         )
     )
+    # Deprecation warnings are errors, as in a strict downstream CI (passlib imports crypt).
     out = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project)],
+        [sys.executable, "-W", "error::DeprecationWarning", "-m", "pytest", "-q",
+         "-p", "no:cacheprovider", "-W", "error::DeprecationWarning", str(project)],
         capture_output=True,
         text=True,
         cwd=project,
         timeout=300,
-    )
+        env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"},
+    )  # fmt: skip
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "2 passed" in out.stdout

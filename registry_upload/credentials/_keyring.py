@@ -36,7 +36,8 @@ class KeyringProvider:
         except Skip:
             raise
         except Exception as exc:  # any backend failure must not crash an upload
-            raise Skip(f"keyring backend failed: {type(exc).__name__}: {exc}") from None
+            # Only the class name: a backend's words may quote what it stores.
+            raise Skip(f"keyring backend failed ({type(exc).__name__})") from None
         if not password:
             raise Skip(f"keyring has no password for {username} at {target.url}")
         return Credentials(

@@ -90,7 +90,12 @@ class EnvProvider:
 
 
 class NetrcProvider:
-    """``~/.netrc`` (or ``$NETRC``, or a given file), matched on the URL's host."""
+    """``~/.netrc`` (or ``$NETRC``, or a given file), matched on the URL's host.
+
+    A file that cannot be read or parsed is skipped with the problem and its
+    line number, never the parser's words: they quote the file's tokens, and
+    a misplaced password is one of them.
+    """
 
     name = "netrc"
 
@@ -106,8 +111,10 @@ class NetrcProvider:
         host = urlsplit(target.url).hostname or ""
         try:
             entry = netrc.netrc(os.fspath(path)).authenticators(host)
-        except (netrc.NetrcParseError, OSError) as exc:
-            raise Skip(f"cannot read {path}: {exc}") from None
+        except netrc.NetrcParseError as exc:
+            raise Skip(_netrc_problem(path, exc)) from None
+        except OSError as exc:
+            raise Skip(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
         if not entry:
             raise Skip(f"no machine {host} in {path}")
         login, _account, password = entry
@@ -121,14 +128,22 @@ class NetrcProvider:
 
 
 class PromptProvider:
-    """Ask on the terminal; only when allowed and standard input is a TTY."""
+    """Ask on the terminal; only when allowed, not ``non_interactive``, and standard
+    input is a TTY.
+
+    End of input (Ctrl-D) at either question declines (the chain goes on); Ctrl-C
+    raises ``KeyboardInterrupt`` as anywhere else (the CLI exits 130).
+    """
 
     name = "prompt"
 
-    def __init__(self, *, allowed: bool = False) -> None:
+    def __init__(self, *, allowed: bool = False, non_interactive: bool = False) -> None:
         self.allowed = allowed
+        self.non_interactive = non_interactive
 
     def provide(self, target: Target) -> Credentials | None:
+        if self.non_interactive:
+            raise Skip("non-interactive mode: not prompting")
         if not self.allowed:
             raise Skip("prompting is off (non-interactive)")
         if not sys.stdin or not sys.stdin.isatty():
@@ -137,9 +152,26 @@ class PromptProvider:
 
         where = target.name or target.url
         username = target.username
-        if not username:
-            username = input(f"Username for {where} [__token__]: ").strip() or "__token__"
-        password = getpass.getpass(f"Password or token for {username} at {where}: ")
+        try:
+            if not username:
+                username = input(f"Username for {where} [__token__]: ").strip() or "__token__"
+            password = getpass.getpass(f"Password or token for {username} at {where}: ")
+        except EOFError:
+            raise Skip("end of input at the prompt (Ctrl-D): nothing entered") from None
         if not password:
             raise Skip("no password entered")
         return Credentials(username=username, password=Secret(password), source=self.name)
+
+
+def _netrc_problem(path: str | os.PathLike[str], exc: Exception) -> str:
+    """What is wrong with a netrc file, in our words: the parser's quote its tokens."""
+    said = str(getattr(exc, "msg", ""))
+    if said.startswith("~/.netrc"):  # the owner or permission check of the default file
+        fix = "it must belong to you and be readable by you alone (chmod 600)"
+        return f"{path} is refused: {fix}"
+    line = getattr(exc, "lineno", None)
+    where = f" at line {line}" if line else ""
+    return (
+        f"cannot parse {path}{where}: expected 'machine <host> login <name> password <secret>' "
+        "(or 'default ...', 'macdef <name>')"
+    )

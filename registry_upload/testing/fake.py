@@ -84,12 +84,17 @@ class Action:
     - ``reply``: do not store, answer ``reply``;
     - ``reset_mid_body``: read half the body, then reset the connection;
     - ``reset_after_store``: read all, store, reset without answering;
-    - ``hang``: read all, store, wait ``delay`` seconds, then answer.
+    - ``hang``: read all, store, then answer nothing until the registry stops
+      (or, with ``delay``, answer after ``delay`` seconds).
+
+    Only a complete body is stored: a POST whose client stops sending before
+    ``Content-Length`` bytes (or the multipart closing boundary) arrived is
+    recorded (``complete=False``) and dropped, whatever its action.
     """
 
     kind: ActionKind = "store"
     reply: Reply | None = None
-    delay: float = 0.0
+    delay: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in _ACTION_KINDS:
@@ -104,7 +109,8 @@ class RecordedRequest:
 
     ``filename`` is the uploaded file's name for a POST whose file part
     header arrived (for ``reset_mid_body``, only if it was in the half that
-    was read); ``action`` is what the fake did with a POST.
+    was read); ``action`` is what the fake did with a POST; ``complete`` is
+    false for a POST whose body did not all arrive (never stored).
     """
 
     method: str
@@ -112,6 +118,7 @@ class RecordedRequest:
     headers: Mapping[str, str]
     filename: str | None = None
     action: ActionKind | None = None
+    complete: bool = True
 
 
 class StoredFile(NamedTuple):
@@ -121,12 +128,24 @@ class StoredFile(NamedTuple):
     form: Mapping[str, list[FormValue]]
 
 
+def _boundary(content_type: str) -> bytes | None:
+    m = re.search(r"boundary=([^;]+)", content_type)
+    return m.group(1).strip().strip('"').encode() if m else None
+
+
+def _is_complete(body: bytes, length: int, content_type: str) -> bool:
+    """Whether ``body`` is all of a ``Content-Length: length`` multipart form."""
+    boundary = _boundary(content_type)
+    if boundary is None or len(body) != length:
+        return False
+    return body.rstrip(b"\r\n").endswith(b"--" + boundary + b"--")
+
+
 def parse_multipart(body: bytes, content_type: str) -> dict[str, list[FormValue]]:
     """The fields of a ``multipart/form-data`` body (enough for upload forms)."""
-    m = re.search(r"boundary=([^;]+)", content_type)
-    if not m:
+    boundary = _boundary(content_type)
+    if boundary is None:
         return {}
-    boundary = m.group(1).strip('"').encode()
     form: dict[str, list[FormValue]] = {}
     for part in body.split(b"--" + boundary):
         if not part or part.startswith(b"--"):
@@ -233,6 +252,7 @@ class FakeRegistry:
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._port: int | None = None
+        self._stopping = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -242,6 +262,7 @@ class FakeRegistry:
             raise RuntimeError("this FakeRegistry is already running")
         server = _Server(("127.0.0.1", 0), _Handler)
         server.registry = self
+        self._stopping.clear()
         if self.ssl_context is not None:
             server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -251,6 +272,7 @@ class FakeRegistry:
     def stop(self) -> None:
         """Stop serving and close the port (a no-op when not running)."""
         server, self._server = self._server, None
+        self._stopping.set()  # ends every hang
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -332,7 +354,11 @@ class FakeRegistry:
             return self._actions.popleft() if self._actions else self.default
 
     def _record(
-        self, handler: _Handler, received: bytes = b"", action: Action | None = None
+        self,
+        handler: _Handler,
+        received: bytes = b"",
+        action: Action | None = None,
+        complete: bool = True,
     ) -> None:
         m = _FILENAME.search(received)
         request = RecordedRequest(
@@ -341,6 +367,7 @@ class FakeRegistry:
             headers=dict(handler.headers.items()),
             filename=m.group(1).decode() if m else None,
             action=action.kind if action is not None else None,
+            complete=complete,
         )
         with self._lock:
             self._requests.append(request)
@@ -357,26 +384,34 @@ class FakeRegistry:
 
     def _post(self, handler: _Handler) -> None:
         length = int(handler.headers.get("Content-Length", "0"))
+        content_type = handler.headers.get("Content-Type", "")
         action = self._next_action()
         if action.kind == "reset_mid_body":
-            self._record(handler, handler.rfile.read(length // 2), action)
+            self._record(handler, handler.rfile.read(length // 2), action, complete=False)
             handler.reset()
             return
-        body = handler.rfile.read(length)
-        self._record(handler, body, action)
+        body = _read_body(handler, length)
+        complete = _is_complete(body, length, content_type)
+        self._record(handler, body, action, complete)
+        if not complete and len(body) < length:  # the client gave up mid-body
+            handler.close_connection = True
+            return
         if self.delay:
             time.sleep(self.delay)
         if action.kind == "reply":
             assert action.reply is not None
             handler.send(action.reply)
             return
-        reply = self._store(parse_multipart(body, handler.headers.get("Content-Type", "")))
+        reply = self._store(parse_multipart(body, content_type)) if complete else None
         if action.kind == "reset_after_store":
             handler.reset()
             return
         if action.kind == "hang":
-            time.sleep(action.delay)
-        handler.send(action.reply or reply)
+            self._stopping.wait(action.delay)
+            if action.delay is None:
+                handler.reset()
+                return
+        handler.send(action.reply or reply or Reply(400, "incomplete multipart form"))
 
     def _store(self, form: dict[str, list[FormValue]]) -> Reply:
         content = form.get("content", [""])[0]
@@ -431,6 +466,21 @@ class FakeRegistry:
     def __repr__(self) -> str:
         where = self.url if self._server is not None else "stopped"
         return f"FakeRegistry({where}, stored={sorted(self.stored)})"
+
+
+def _read_body(handler: _Handler, length: int) -> bytes:
+    """Up to ``length`` bytes of the request body; fewer if the client stops sending."""
+    chunks, got = [], 0
+    while got < length:
+        try:
+            chunk = handler.rfile.read1(min(length - got, 1 << 20))
+        except OSError:  # reset by the client
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
 
 
 def _json_page(project: str, files: list[tuple[str, str]]) -> Reply:

@@ -13,11 +13,19 @@ uploads need a password), waits until it answers, and stops it again::
 
 pypiserver and passlib are not runtime dependencies of registry_upload: they
 come with the ``testing`` extra (``pip install 'registry-upload[testing]'``)
-and are only looked for when a server starts.
+and are only looked for when a server starts.  Nothing of them is imported
+into the test process: the htpasswd file is written here (``{SHA}`` entries,
+which pypiserver's passlib reads), and pypiserver runs with its
+DeprecationWarnings ignored (passlib imports ``crypt``), so a test run under
+``-W error::DeprecationWarning`` works.  The server never redirects a
+project it does not hold to the public index (``--disable-fallback``): a
+test's traffic stays on this machine.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -141,13 +149,19 @@ def _require(module: str) -> None:
 
 
 def _write_htpasswd(path: Path, users: Mapping[str, str]) -> None:
-    _require("passlib")
-    from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
-
-    ht = HtpasswdFile(str(path), new=True)
+    """An Apache htpasswd file of ``{SHA}`` entries (enough for a throw-away test server)."""
+    _require("passlib")  # pypiserver reads the file with it
+    lines = []
     for user, password in users.items():
-        ht.set_password(user, password)
-    ht.save()
+        if ":" in user or "\n" in user + password:
+            raise LocalRegistryError(
+                f"user name {user!r} or its password cannot be written to an htpasswd file",
+                hint="Use a user name without ':' and no line break in either.",
+            )
+        digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode("ascii")
+        lines.append(f"{user}:{{SHA}}{digest}\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    path.chmod(0o600)
 
 
 class LocalRegistry:
@@ -209,8 +223,9 @@ class LocalRegistry:
         self.stop()
 
     def _command(self, port: int) -> list[str]:
-        cmd = [sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1",
-               "--hash-algo", "sha256"]  # fmt: skip
+        cmd = [sys.executable, "-W", "ignore::DeprecationWarning", "-m", "pypiserver", "run",
+               "-p", str(port), "-i", "127.0.0.1", "--hash-algo", "sha256",
+               "--disable-fallback"]  # fmt: skip
         if self.users:
             htpasswd = self._base_dir / "htpasswd"
             _write_htpasswd(htpasswd, self.users)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 
 import h11
 
+from .._redact import shown
 from ..errors import TransportError
 from ._connect import MAX_HEAD, Connection, readable
 from ._deadlines import Deadline
@@ -182,7 +183,8 @@ def run(
     body, complete = _read_body(conn, deadline, read_timeout, ex.max_body)
     ex.response = Response(
         status=final.status_code,
-        reason=clean(final.reason.decode("latin-1", "replace")),
+        # masked before it is cleaned: cleaning first could split a secret's mojibake
+        reason=shown(final.reason.decode("latin-1", "replace"))[:200],
         headers=_headers(final.headers),
         body=body,
         url=ex.url,

@@ -120,6 +120,8 @@ def _echo_headers(values: list[str]) -> dict[str, str]:
 
 
 CHANNELS = 7
+#: No retry; an unreadable answer after the whole body is unconfirmed after half a second.
+QUICK = RetryPolicy(attempts=1, confirm_timeout=0.5)
 
 
 def wheels(tmp_path: Path) -> list[Path]:
@@ -141,9 +143,7 @@ def test_library_shows_no_form_of_the_canary(
     creds = Credentials.of(USER, secret)
     caplog.set_level(logging.DEBUG, logger="registry_upload")
     with FakeRegistry(actions=script(secret)) as registry:
-        report = upload(
-            wheels(tmp_path), registry.url, credentials=creds, retry=RetryPolicy.never(), jobs=1
-        )
+        report = upload(wheels(tmp_path), registry.url, credentials=creds, retry=QUICK, jobs=1)
         assert len(registry.posts) == CHANNELS  # every channel was exercised
     errors = [r.error for r in report if r.error is not None]
     assert len(errors) == CHANNELS, report
@@ -174,7 +174,7 @@ def test_cli_shows_no_form_of_the_canary(tmp_path: Path, kind: str) -> None:
     with FakeRegistry(actions=script(secret)) as registry:
         cmd = [sys.executable, "-m", "registry_upload", "upload", str(files[0].parent),
                "--repository-url", registry.url, "-v", "--json", "--jobs", "1",
-               "--attempts", "1", "--non-interactive"]  # fmt: skip
+               "--attempts", "1", "--confirm-timeout", "0.5", "--non-interactive"]  # fmt: skip
         out = subprocess.run(cmd, capture_output=True, env=env, timeout=120, cwd=tmp_path)
         assert len(registry.posts) == CHANNELS
     assert out.returncode == 1, out.stderr[-3000:]

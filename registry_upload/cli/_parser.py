@@ -202,6 +202,14 @@ def _upload(sub: Any) -> None:
     )
     tls.add_argument("--attempts", type=_attempts, default=None, help="tries per file (default 4)")
     tls.add_argument(
+        "--confirm-timeout",
+        type=_verify_timeout,
+        default=None,
+        metavar="SECONDS",
+        help="after an attempt whose outcome is unknown, how long the index is read before "
+        "the file is reported unconfirmed (default 30; it is never sent again)",
+    )
+    tls.add_argument(
         "--timeout",
         type=_timeout,
         default=None,

@@ -42,7 +42,6 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] | None = None
     """Turn ``upload``'s flags and the environment into a :class:`Settings`."""
     from .._target import resolve_target
     from ..options import DEFAULT_JOBS, PublishOptions
-    from ..retry import RetryPolicy
     from ..transport import TransportOptions
 
     environ = os.environ if env is None else env
@@ -70,7 +69,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] | None = None
         verify_timeout=args.verify_timeout,
         keep_going=args.keep_going,
         jobs=args.jobs or DEFAULT_JOBS,
-        retry=RetryPolicy(attempts=args.attempts) if args.attempts else RetryPolicy(),
+        retry=_retry(args),
         transport=TransportOptions(ca_cert=ca_cert, client_cert=client_cert),
         timeout=args.timeout,
         attestations=attestations,
@@ -99,6 +98,13 @@ _NON_INTERACTIVE_VARIABLES = ("REGISTRY_UPLOAD_NON_INTERACTIVE", "TWINE_NON_INTE
 _NO_ATTESTATIONS_VARIABLES = ("REGISTRY_UPLOAD_NO_ATTESTATIONS", "UV_PUBLISH_NO_ATTESTATIONS")
 _CHECK_URL_VARIABLES = ("REGISTRY_UPLOAD_CHECK_URL", "UV_PUBLISH_CHECK_URL")
 _TP_VARIABLES = ("REGISTRY_UPLOAD_TRUSTED_PUBLISHING", "UV_TRUSTED_PUBLISHING")
+
+
+def _retry(args: argparse.Namespace) -> Any:
+    from ..retry import RetryPolicy
+
+    given = {"attempts": args.attempts, "confirm_timeout": args.confirm_timeout}
+    return RetryPolicy(**{k: v for k, v in given.items() if v is not None})
 
 
 def _first(

@@ -546,6 +546,21 @@ def pip(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
 
 
+def _pip_version() -> tuple[int, ...]:
+    from importlib.metadata import version
+
+    return tuple(int(part) for part in version("pip").split(".")[:2] if part.isdigit())
+
+
+#: pip before 23.1 compares the name in a PEP 658 .metadata file with the requested
+#: name without normalising either ("Demo.Pkg" against "demo.pkg") and discards the
+#: file; Python 3.10's bundled pip is 23.0.1 (.ci/run upgrades pip in its venvs).
+needs_current_pip = pytest.mark.skipif(
+    _pip_version() < (23, 1), reason="pip < 23.1 does not normalise PEP 658 metadata names"
+)
+
+
+@needs_current_pip
 def test_pip_installs_from_the_file_index(published: StaticIndex, tmp_path: Path) -> None:
     target = tmp_path / "target"
     done = pip("install", "--index-url", published.url, "--no-deps", "--only-binary", ":all:",
@@ -555,6 +570,7 @@ def test_pip_installs_from_the_file_index(published: StaticIndex, tmp_path: Path
     assert (target / "demo_pkg-1.0.dist-info" / "METADATA").exists()
 
 
+@needs_current_pip
 def test_pip_download_fetches_the_metadata_file(published: StaticIndex, tmp_path: Path) -> None:
     wheel_name = "demo_pkg-1.0-py3-none-any.whl"
     done = pip("download", "-v", "--index-url", published.url, "--no-deps",
@@ -633,6 +649,7 @@ def test_verify_reads_a_served_static_index(
     assert _Negotiating.served == (["/demo-pkg/index.json"] if negotiating else [])
 
 
+@needs_current_pip
 def test_a_plain_static_server_serves_it_to_pip(http_root: str, tmp_path: Path) -> None:
     target = tmp_path / "target"
     done = pip("install", "-v", "--index-url", http_root, "--no-deps", "--only-binary", ":all:",

@@ -63,7 +63,7 @@ def test_build_script(pypiserver_auth: Server, tmp_path: Path) -> None:
 def test_ci_script_publishes_and_fails_loudly_on_an_empty_build(
     pypiserver_auth: Server, tmp_path: Path
 ) -> None:
-    examples = _fresh_examples(tmp_path, "1.0.3")
+    examples = _fresh_examples(tmp_path, "1.0.7")
     script = str(examples / "ci_publish.sh")
     env = {**_env(pypiserver_auth), "PROJECT_DIR": str(examples / "sample-project")}
     out = subprocess.run(

@@ -15,25 +15,25 @@ directory path, see :mod:`registry_upload.static_index`)::
         print(dest.name, dest.status, dest.report.counts())
     report.raise_for_failures()      # PublishFailedError if any file failed anywhere
 
-Read top-down, a run is:
+Read top-down, a run is the one path every entry point takes
+(:func:`~registry_upload.upload` is publishing to one registry destination):
 
-1. **preflight**: every file is opened once (nothing is sent if one is
-   unusable); every destination is checked: a static index must be writable,
-   and a registry's credentials are resolved (a prompt happens now, not
-   between destinations); a registry without usable credentials stops the
-   run (unless ``allow_anonymous``).  Nothing has been sent yet.
-2. **destinations in the order given**: each registry gets its own
-   :class:`~registry_upload.Uploader` (pool, retries, skip-existing) fed the
-   already-opened files; a static index stores them one by one.  When a
-   destination ends with a failed file, the later ones are not started
-   (their files are ``not-started``, with the reason) unless ``keep_going``:
-   publishing to PyPI after TestPyPI failed is what nobody wants.
-3. **verify** (``verify=True``): after a registry took the files, its simple
-   index is read until each file is listed with its sha256 (bounded wait,
-   backing off, see :class:`VerifyPolicy`); a file that never shows up, or
-   shows up with other bytes, fails with that cause.  Credentials are sent
-   to the index only under the origin rule.  Files stored in a static index
-   are verified as they are written.
+1. **open**: every file is opened once (nothing is sent if one is unusable;
+   no files at all is an error).
+2. **preflight**, once: each :class:`~registry_upload.destinations.Destination`
+   checks what would stop it — a static index must be writable with room for
+   the batch; a registry resolves *its own* credentials (a prompt happens now,
+   not between destinations) and refuses files it would refuse.  A secret
+   given for the whole run is refused when the run has several registries,
+   and so is a registry without credentials (unless ``allow_anonymous``).
+   Nothing has been sent yet.
+3. **destinations in the order given**: each sends the files
+   (``Destination.send``).  When one ends with a failed file, the later ones
+   are not started (their files are ``not-started``, with the reason) unless
+   ``keep_going``: publishing to PyPI after TestPyPI failed is what nobody
+   wants.  With ``verify=True`` a registry's simple index is read until each
+   file is listed with its sha256 (bounded, backing off); a static index
+   verifies as it writes.
 
 Ctrl-C raises :class:`PublishInterrupted` (a
 :class:`~registry_upload.errors.UploadInterrupted`) once nothing is in flight:
@@ -452,7 +452,7 @@ class Publisher:
         started = time.monotonic()
         report = dest.send(dists)
         elapsed = time.monotonic() - started
-        return _entry(dest, _with(report, notes=(*notes, *report.notes), elapsed=elapsed))
+        return _entry(dest, replace(report, notes=(*notes, *report.notes), elapsed=elapsed))
 
     def _stop_reason(self, entry: DestinationReport) -> str | None:
         if entry.status is DestinationStatus.INTERRUPTED:
@@ -463,10 +463,6 @@ class Publisher:
                 "served with keep_going (--keep-going)"
             )
         return None
-
-
-def _with(report: UploadReport, **changes: Any) -> UploadReport:
-    return replace(report, **changes)
 
 
 def open_destinations(

@@ -86,8 +86,10 @@ def test_wheels_are_sent_before_sdists(files: list[Path]) -> None:
 
 
 def test_reset_mid_body_is_retried_and_stored_once(tmp_path: Path) -> None:
-    # Large enough that the reset arrives while the body is still going out.
-    wheel = make_wheel(tmp_path, "demo", "1.0", payload_size=4_000_000)
+    # Large enough that the reset arrives while the body is still going out: the half
+    # left unread must not fit into the loopback socket buffers (a few MiB), or the
+    # whole body "went out", the attempt is ambiguous and the file is not resent.
+    wheel = make_wheel(tmp_path, "demo", "1.0", payload_size=24_000_000)
     policy, sleeps = fast_policy()
     with FakeRegistry(actions=[Action("reset_mid_body")]) as reg:
         report = upload([wheel], reg.url, credentials=CREDS, retry=policy)

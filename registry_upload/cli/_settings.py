@@ -54,7 +54,6 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str] | None = None
     username, password = _explicit_credentials(args)
     ca_cert = _first(environ, sources, "cert", args.cert, _CERT_VARIABLES)
     client_cert = _first(environ, sources, "client-cert", args.client_cert, _CLIENT_CERT_VARIABLES)
-    _check_files(("--cert", ca_cert), ("--client-cert", client_cert))
     non_interactive = args.non_interactive or _flag(environ, _NON_INTERACTIVE_VARIABLES)
     index_urls = _index_urls(args, environ, destinations, sources)
     attestations = not (
@@ -139,30 +138,6 @@ def _explicit_credentials(args: argparse.Namespace) -> tuple[str | None, str | N
             hint="A token's username is __token__: pass -t TOKEN alone, or -u USER -p TOKEN.",
         )
     return "__token__", args.token
-
-
-def _check_files(*flags: tuple[str, str | None]) -> None:
-    """A certificate option must name a regular, readable file: found now, before
-    anything is sent (never a FIFO or a device that hangs the run)."""
-    import stat
-
-    for flag, path in flags:
-        if path is None:
-            continue
-        try:
-            mode = os.stat(path).st_mode
-        except OSError as exc:
-            raise ConfigurationError(
-                f"{flag} {path}: {exc.strerror or exc}",
-                hint=f"Give {flag} the path of a PEM file.",
-                path=path,
-            ) from None
-        if not stat.S_ISREG(mode):
-            raise ConfigurationError(
-                f"{flag} {path}: not a regular file",
-                hint=f"Give {flag} the path of a PEM file.",
-                path=path,
-            )
 
 
 def _index_urls(
